@@ -1,0 +1,74 @@
+//! What every cluster has from its first start: the system namespaces and the `kubernetes`
+//! Service with its Endpoints and EndpointSlice pointing at this API server.
+
+use std::net::Ipv4Addr;
+
+use kubelite_api::resources::lookup;
+use serde_json::{Value, json};
+
+use crate::objects::{Objects, WriteOptions};
+use crate::status::ApiError;
+
+/// Namespaces that exist from the start and may not be deleted.
+pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// Creates `obj` unless an object of that name exists already.
+pub async fn ensure(objects: &Objects, resource: &str, group: &str, ns: Option<&str>, obj: Value) -> Result<(), ApiError> {
+    let r = lookup(group, "v1", resource).expect("served resource");
+    let opts = WriteOptions {
+        field_manager: "kube-apiserver".into(),
+        ..Default::default()
+    };
+    match objects.create(r, ns, obj, &opts).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.reason == "AlreadyExists" => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn bootstrap(objects: &Objects, advertise: Ipv4Addr, port: u16) -> Result<(), ApiError> {
+    for ns in SYSTEM_NAMESPACES {
+        ensure(objects, "namespaces", "", None, json!({"metadata": {"name": ns}})).await?;
+    }
+    let service_ip = objects.services.nth_ip(1).to_string();
+    ensure(
+        objects,
+        "services",
+        "",
+        Some("default"),
+        json!({
+            "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+            "spec": {
+                "clusterIP": service_ip,
+                "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}],
+                "sessionAffinity": "None",
+                "type": "ClusterIP",
+            },
+        }),
+    )
+    .await?;
+    ensure(
+        objects,
+        "endpoints",
+        "",
+        Some("default"),
+        json!({
+            "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+            "subsets": [{"addresses": [{"ip": advertise.to_string()}], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}],
+        }),
+    )
+    .await?;
+    ensure(
+        objects,
+        "endpointslices",
+        "discovery.k8s.io",
+        Some("default"),
+        json!({
+            "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"kubernetes.io/service-name": "kubernetes"}},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": [advertise.to_string()], "conditions": {"ready": true}}],
+            "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+        }),
+    )
+    .await
+}

@@ -1,0 +1,234 @@
+//! Request bodies to JSON objects: media types, the kind check against the URL, and field
+//! validation (`fieldValidation=Strict|Warn|Ignore`) by round-tripping through the typed API.
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::discovery::v1 as discovery;
+use kubelite_api::resources::ResourceInfo;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::status::ApiError;
+
+/// The body formats a create or update accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    Json,
+    Yaml,
+}
+
+pub fn body_format(content_type: Option<&str>) -> Result<BodyFormat, ApiError> {
+    let mime = content_type
+        .unwrap_or("application/json")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim();
+    match mime {
+        "" | "application/json" | "*/*" => Ok(BodyFormat::Json),
+        "application/yaml" | "application/apply-patch+yaml" => Ok(BodyFormat::Yaml),
+        other => Err(ApiError::unsupported_media_type(other)),
+    }
+}
+
+/// Parses a body into a JSON value, with kube-apiserver's errors for malformed input.
+pub fn parse(format: BodyFormat, body: &[u8]) -> Result<Value, ApiError> {
+    match format {
+        BodyFormat::Json => serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+        }),
+        BodyFormat::Yaml => {
+            let text = std::str::from_utf8(body)
+                .map_err(|e| ApiError::bad_request(format!("yaml: invalid UTF-8: {e}")))?;
+            serde_saphyr::from_str::<Value>(text)
+                .map_err(|e| ApiError::bad_request(format!("error converting YAML to JSON: {e}")))
+        }
+    }
+}
+
+/// Checks `apiVersion`/`kind` of a decoded body against the resource of the URL and fills them
+/// in when absent.
+pub fn check_kind(r: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
+    let Some(map) = obj.as_object_mut() else {
+        return Err(ApiError::bad_request(format!(
+            "{} in version \"{}\" cannot be handled as a {}: the request body is not a JSON object",
+            r.kind, r.version, r.kind
+        )));
+    };
+    let api_version = r.api_version();
+    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+    let version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
+    if !version.is_empty() && version != api_version {
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({version}) does not match the expected API version ({api_version})"
+        )));
+    }
+    if !kind.is_empty() && kind != r.kind {
+        let plain_version = version.rsplit('/').next().unwrap_or(r.version);
+        let plain_version = if plain_version.is_empty() { r.version } else { plain_version };
+        let group_prefix = if r.group.is_empty() { "core" } else { r.group.split('.').next().unwrap_or(r.group) };
+        return Err(ApiError::bad_request(format!(
+            "{kind} in version \"{plain_version}\" cannot be handled as a {}: converting ({plain_version}.{kind}) to ({group_prefix}.{}): unknown conversion",
+            r.kind, r.kind
+        )));
+    }
+    map.insert("apiVersion".into(), Value::String(api_version));
+    map.insert("kind".into(), Value::String(r.kind.to_string()));
+    Ok(())
+}
+
+/// What to do with fields the schema does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValidation {
+    Ignore,
+    Warn,
+    Strict,
+}
+
+impl FieldValidation {
+    pub fn parse(v: Option<&str>) -> Result<Self, ApiError> {
+        match v.unwrap_or("") {
+            "" | "Warn" => Ok(FieldValidation::Warn),
+            "Strict" => Ok(FieldValidation::Strict),
+            "Ignore" => Ok(FieldValidation::Ignore),
+            other => Err(ApiError::bad_request(format!(
+                "fieldValidation parameter unsupported: {other}"
+            ))),
+        }
+    }
+}
+
+fn round_trip<T: DeserializeOwned + Serialize>(obj: &Value) -> Result<Value, String> {
+    let typed: T = serde_json::from_value(obj.clone()).map_err(|e| e.to_string())?;
+    serde_json::to_value(typed).map_err(|e| e.to_string())
+}
+
+/// Decodes `obj` as the typed kind and lists the fields it does not know (`spec.foo`,
+/// `spec.containers[0].bar`). A value of the wrong type is a 400, as kube-apiserver's decoder
+/// reports it.
+pub fn unknown_fields(r: &ResourceInfo, obj: &Value) -> Result<Vec<String>, ApiError> {
+    let typed = match r.kind {
+        "Pod" => round_trip::<core::Pod>(obj),
+        "Service" => round_trip::<core::Service>(obj),
+        "Endpoints" => round_trip::<core::Endpoints>(obj),
+        "Event" => round_trip::<core::Event>(obj),
+        "Namespace" => round_trip::<core::Namespace>(obj),
+        "Node" => round_trip::<core::Node>(obj),
+        "ServiceAccount" => round_trip::<core::ServiceAccount>(obj),
+        "EndpointSlice" => round_trip::<discovery::EndpointSlice>(obj),
+        _ => return Ok(Vec::new()),
+    }
+    .map_err(|e| {
+        ApiError::bad_request(format!(
+            "{} in version \"{}\" cannot be handled as a {}: {e}",
+            r.kind, r.version, r.kind
+        ))
+    })?;
+    let mut unknown = Vec::new();
+    diff_keys(obj, &typed, "", &mut unknown);
+    Ok(unknown)
+}
+
+fn diff_keys(input: &Value, known: &Value, path: &str, out: &mut Vec<String>) {
+    match (input, known) {
+        (Value::Object(i), Value::Object(k)) => diff_maps(i, k, path, out),
+        (Value::Array(i), Value::Array(k)) => {
+            for (idx, (a, b)) in i.iter().zip(k).enumerate() {
+                diff_keys(a, b, &format!("{path}[{idx}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn diff_maps(input: &Map<String, Value>, known: &Map<String, Value>, path: &str, out: &mut Vec<String>) {
+    for (key, value) in input {
+        let child = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        match known.get(key) {
+            Some(k) => diff_keys(value, k, &child, out),
+            None if value.is_null() => {}
+            None => out.push(child),
+        }
+    }
+}
+
+/// The 400 a Strict request gets for unknown fields, or the warnings a Warn request gets.
+pub fn unknown_field_messages(fields: &[String]) -> Vec<String> {
+    fields.iter().map(|f| format!("unknown field \"{f}\"")).collect()
+}
+
+pub fn strict_error(fields: &[String]) -> ApiError {
+    ApiError::bad_request(format!(
+        "strict decoding error: {}",
+        unknown_field_messages(fields).join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kubelite_api::resources::lookup;
+    use serde_json::json;
+
+    fn pods() -> &'static ResourceInfo {
+        lookup("", "v1", "pods").unwrap()
+    }
+
+    #[test]
+    fn finds_unknown_fields_at_any_depth() {
+        let pod = json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "a", "creationTimestamp": null, "labels": {"x": "y"}},
+            "spec": {"containers": [{"name": "c", "image": "i", "colour": "red", "resources": {}}], "bogus": 1},
+            "status": {}
+        });
+        assert_eq!(
+            unknown_fields(pods(), &pod).unwrap(),
+            vec!["spec.containers[0].colour".to_string(), "spec.bogus".to_string()]
+        );
+        assert_eq!(
+            strict_error(&["spec.bogus".into()]).message,
+            "strict decoding error: unknown field \"spec.bogus\""
+        );
+    }
+
+    #[test]
+    fn wrong_types_and_kinds_are_bad_requests() {
+        let bad = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": 5}});
+        let err = unknown_fields(pods(), &bad).unwrap_err();
+        assert_eq!(err.code, 400);
+        assert!(err.message.starts_with("Pod in version \"v1\" cannot be handled as a Pod: "));
+
+        let mut svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}});
+        assert_eq!(
+            check_kind(pods(), &mut svc).unwrap_err().message,
+            "Service in version \"v1\" cannot be handled as a Pod: converting (v1.Service) to (core.Pod): unknown conversion"
+        );
+        let mut apps = json!({"apiVersion": "apps/v1", "kind": "Pod"});
+        assert_eq!(
+            check_kind(pods(), &mut apps).unwrap_err().message,
+            "the API version in the data (apps/v1) does not match the expected API version (v1)"
+        );
+        let mut bare = json!({"metadata": {"name": "a"}});
+        check_kind(pods(), &mut bare).unwrap();
+        assert_eq!(bare["kind"], "Pod");
+        assert_eq!(bare["apiVersion"], "v1");
+    }
+
+    #[test]
+    fn media_types_and_parse_errors() {
+        assert_eq!(body_format(Some("application/json; charset=utf-8")).unwrap(), BodyFormat::Json);
+        assert_eq!(body_format(Some("application/yaml")).unwrap(), BodyFormat::Yaml);
+        assert_eq!(body_format(Some("text/plain")).unwrap_err().code, 415);
+        let err = parse(BodyFormat::Json, b"{bad").unwrap_err();
+        assert_eq!(err.code, 400);
+        assert!(err.message.starts_with("couldn't get version/kind; json parse error: "));
+        let v = parse(BodyFormat::Yaml, b"kind: Pod\nmetadata:\n  name: a\n").unwrap();
+        assert_eq!(v["metadata"]["name"], "a");
+        assert_eq!(parse(BodyFormat::Yaml, b"a: [").unwrap_err().code, 400);
+    }
+}

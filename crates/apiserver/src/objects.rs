@@ -1,0 +1,548 @@
+//! The generic registry: every create, read, update and delete of an object goes through here,
+//! turning API semantics (uid, resourceVersion, defaulting, validation, allocation, graceful
+//! deletion, finalizers) into compare-and-swap operations on the store.
+//!
+//! Objects are stored as JSON without `metadata.resourceVersion`; on the way out the revision of
+//! the key's last write is written there, as kube-apiserver does over etcd.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use kubelite_api::resources::ResourceInfo;
+use kubelite_api::{defaults, validation};
+use kubelite_store::{KeyValue, Revision, Store};
+use serde_json::{Value, json};
+
+use crate::meta::{self, format_time};
+use crate::service_alloc::ServiceAllocator;
+use crate::status::ApiError;
+use crate::strategy;
+
+/// The storage key of an object.
+pub fn key(r: &ResourceInfo, namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) if r.namespaced => format!("/registry/{}/{ns}/{name}", r.qualified_plural()),
+        _ => format!("/registry/{}/{name}", r.qualified_plural()),
+    }
+}
+
+/// The key prefix of a collection (one namespace, or all).
+pub fn prefix(r: &ResourceInfo, namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) if r.namespaced => format!("/registry/{}/{ns}/", r.qualified_plural()),
+        _ => format!("/registry/{}/", r.qualified_plural()),
+    }
+}
+
+/// An object as read from the store, with its resourceVersion filled in.
+pub fn decode(kv: &KeyValue) -> Result<Value, ApiError> {
+    let mut obj: Value = serde_json::from_slice(&kv.value)
+        .map_err(|e| ApiError::internal(format!("decoding {}: {e}", kv.key)))?;
+    meta::metadata_mut(&mut obj).insert(
+        "resourceVersion".into(),
+        Value::String(kv.mod_revision.to_string()),
+    );
+    Ok(obj)
+}
+
+fn encode(obj: &Value) -> Vec<u8> {
+    let mut stored = obj.clone();
+    let meta = meta::metadata_mut(&mut stored);
+    meta.remove("resourceVersion");
+    meta.remove("selfLink");
+    serde_json::to_vec(&stored).expect("JSON values serialise")
+}
+
+/// Options every write carries.
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    pub dry_run: bool,
+    pub field_manager: String,
+    /// The write is a server-side apply, whose managedFields are already computed.
+    pub apply: bool,
+}
+
+/// Options of a delete, from the query and the `DeleteOptions` body.
+#[derive(Debug, Clone, Default)]
+pub struct DeleteOptions {
+    pub grace_period_seconds: Option<i64>,
+    pub precondition_uid: Option<String>,
+    pub precondition_resource_version: Option<String>,
+    pub dry_run: bool,
+}
+
+/// What a delete did.
+pub enum Deleted {
+    /// The object is gone; this was its last state.
+    Gone(Value),
+    /// The object is being deleted (graceful deletion or finalizers); this is its new state.
+    Pending(Value),
+}
+
+/// A page of a list.
+pub struct Page {
+    pub items: Vec<Value>,
+    pub revision: Revision,
+    /// Key to continue after, when the page was cut by `limit`.
+    pub next: Option<String>,
+}
+
+/// The registry over one store.
+pub struct Objects {
+    pub store: Arc<dyn Store>,
+    pub services: ServiceAllocator,
+}
+
+fn now() -> String {
+    format_time(Timestamp::now())
+}
+
+fn qos_class(pod: &Value) -> &'static str {
+    let containers = pod["spec"]["containers"].as_array().cloned().unwrap_or_default();
+    let mut any = false;
+    let mut guaranteed = !containers.is_empty();
+    for c in &containers {
+        let requests = c["resources"]["requests"].as_object();
+        let limits = c["resources"]["limits"].as_object();
+        if requests.is_some_and(|m| !m.is_empty()) || limits.is_some_and(|m| !m.is_empty()) {
+            any = true;
+        }
+        for res in ["cpu", "memory"] {
+            let limit = limits.and_then(|l| l.get(res));
+            let request = requests.and_then(|r| r.get(res)).or(limit);
+            if limit.is_none() || request != limit {
+                guaranteed = false;
+            }
+        }
+    }
+    if guaranteed && any {
+        "Guaranteed"
+    } else if any {
+        "Burstable"
+    } else {
+        "BestEffort"
+    }
+}
+
+fn same_ignoring_bookkeeping(a: &Value, b: &Value) -> bool {
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        let m = meta::metadata_mut(&mut v);
+        m.remove("resourceVersion");
+        m.remove("managedFields");
+        v
+    };
+    strip(a) == strip(b)
+}
+
+impl Objects {
+    pub fn new(store: Arc<dyn Store>, services: ServiceAllocator) -> Self {
+        Objects { store, services }
+    }
+
+    async fn get_kv(&self, r: &ResourceInfo, ns: Option<&str>, name: &str) -> Result<KeyValue, ApiError> {
+        self.store
+            .get(&key(r, ns, name))
+            .await?
+            .ok_or_else(|| ApiError::not_found(&r.qualified_plural(), name).in_group(r.group))
+    }
+
+    pub async fn get(&self, r: &ResourceInfo, ns: Option<&str>, name: &str) -> Result<Value, ApiError> {
+        decode(&self.get_kv(r, ns, name).await?)
+    }
+
+    /// Lists objects under the collection, `filter`ed, at most `limit` matching ones, starting
+    /// after the key `after`.
+    pub async fn list(
+        &self,
+        r: &ResourceInfo,
+        ns: Option<&str>,
+        limit: Option<usize>,
+        after: Option<String>,
+        filter: &(dyn Fn(&Value) -> bool + Sync),
+    ) -> Result<Page, ApiError> {
+        let prefix = prefix(r, ns);
+        let mut items = Vec::new();
+        let mut cursor = after;
+        let mut revision = 0;
+        loop {
+            let want = limit.map(|l| l.saturating_sub(items.len()).max(1));
+            let page = self.store.list(&prefix, cursor.as_deref(), want).await?;
+            if revision == 0 {
+                revision = page.revision;
+            }
+            let last_key = page.items.last().map(|kv| kv.key.clone());
+            for kv in &page.items {
+                let obj = decode(kv)?;
+                if filter(&obj) {
+                    items.push(obj);
+                    if limit.is_some_and(|l| items.len() >= l) {
+                        let more = page.more || kv.key != page.items.last().map(|k| k.key.clone()).unwrap_or_default();
+                        let next = if more { Some(kv.key.clone()) } else { None };
+                        return Ok(Page { items, revision, next });
+                    }
+                }
+            }
+            if !page.more || last_key.is_none() {
+                return Ok(Page { items, revision, next: None });
+            }
+            cursor = last_key;
+        }
+    }
+
+    async fn ensure_namespace_open(&self, r: &ResourceInfo, ns: &str, name: &str) -> Result<(), ApiError> {
+        let ns_info = kubelite_api::resources::lookup("", "v1", "namespaces").expect("namespaces served");
+        let Some(kv) = self.store.get(&key(ns_info, None, ns)).await? else {
+            return Err(ApiError::not_found("namespaces", ns));
+        };
+        let namespace = decode(&kv)?;
+        if meta::is_deleting(&namespace) || namespace["status"]["phase"] == "Terminating" {
+            return Err(ApiError::forbidden(
+                &r.qualified_plural(),
+                name,
+                format!("unable to create new content in namespace {ns} because it is being terminated"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn invalid(r: &ResourceInfo, name: &str, errors: &[validation::FieldError]) -> ApiError {
+        ApiError::invalid(r.kind, r.group, name, errors)
+    }
+
+    /// Creates `obj` (already checked against the URL's kind and namespace).
+    pub async fn create(&self, r: &ResourceInfo, ns: Option<&str>, mut obj: Value, opts: &WriteOptions) -> Result<Value, ApiError> {
+        let meta = meta::metadata_mut(&mut obj);
+        if meta.get("name").and_then(Value::as_str).unwrap_or("").is_empty() {
+            if let Some(prefix) = meta.get("generateName").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+                let name = format!("{prefix}{}", random_suffix());
+                meta.insert("name".into(), Value::String(name));
+            }
+        }
+        if r.namespaced {
+            if let Some(ns) = ns {
+                meta.insert("namespace".into(), Value::String(ns.into()));
+            }
+        } else {
+            meta.remove("namespace");
+        }
+        for k in ["resourceVersion", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+            meta.remove(k);
+        }
+        meta.insert("uid".into(), Value::String(uuid::Uuid::new_v4().to_string()));
+        meta.insert("creationTimestamp".into(), Value::String(now()));
+        let name = meta::name(&obj).to_string();
+
+        strategy::prepare_for_create(r.kind, &mut obj);
+        defaults::apply_defaults(r.kind, &mut obj);
+        if r.kind == "Pod" {
+            obj["status"]["qosClass"] = json!(qos_class(&obj));
+        }
+        let errors = validation::validate_create(r.kind, &obj);
+        if !errors.is_empty() {
+            return Err(Self::invalid(r, &name, &errors));
+        }
+        if let (true, Some(ns)) = (r.namespaced, ns) {
+            self.ensure_namespace_open(r, ns, &name).await?;
+        }
+        let claim = if r.kind == "Service" {
+            Some(self.services.claim(None, &mut obj).map_err(|e| Self::invalid(r, &name, &e))?)
+        } else {
+            None
+        };
+        let obj = if opts.apply {
+            obj
+        } else {
+            kubelite_fieldmanager::update(r.kind, None, &obj, &opts.field_manager, &now())
+        };
+        if opts.dry_run {
+            if let Some(c) = claim {
+                c.rollback();
+            }
+            return Ok(obj);
+        }
+        match self.store.create(&key(r, ns, &name), encode(&obj)).await {
+            Ok(kv) => {
+                if let Some(c) = claim {
+                    c.commit();
+                }
+                decode(&kv)
+            }
+            Err(e) => {
+                if let Some(c) = claim {
+                    c.rollback();
+                }
+                Err(match e {
+                    kubelite_store::Error::AlreadyExists => {
+                        ApiError::already_exists(&r.qualified_plural(), &name).in_group(r.group)
+                    }
+                    other => other.into(),
+                })
+            }
+        }
+    }
+
+    /// Writes `new` over `old` (read at `old_rev`), running the update rules; returns the stored
+    /// object. Nothing is written when the update changes nothing.
+    async fn write_update(
+        &self,
+        r: &ResourceInfo,
+        subresource: Option<&str>,
+        old: &Value,
+        old_rev: Revision,
+        mut new: Value,
+        opts: &WriteOptions,
+    ) -> Result<Value, ApiError> {
+        let name = meta::name(old).to_string();
+        strategy::keep_system_metadata(old, &mut new);
+        strategy::prepare_for_update(r.kind, subresource, old, &mut new);
+        defaults::apply_defaults(r.kind, &mut new);
+        let errors = if subresource == Some("binding") {
+            Vec::new()
+        } else {
+            validation::validate_update(r.kind, old, &new)
+        };
+        if !errors.is_empty() {
+            return Err(Self::invalid(r, &name, &errors));
+        }
+        let claim = if r.kind == "Service" && subresource.is_none() {
+            Some(self.services.claim(Some(old), &mut new).map_err(|e| Self::invalid(r, &name, &e))?)
+        } else {
+            None
+        };
+        let new = match (opts.apply, subresource) {
+            (true, _) => new,
+            (false, Some("binding")) => new,
+            (false, Some(sub)) => kubelite_fieldmanager::update_subresource(r.kind, Some(old), &new, &opts.field_manager, sub, &now()),
+            (false, None) => kubelite_fieldmanager::update(r.kind, Some(old), &new, &opts.field_manager, &now()),
+        };
+        let finish = |claim: Option<crate::service_alloc::Claim<'_>>, ok: bool| {
+            if let Some(c) = claim {
+                if ok { c.commit() } else { c.rollback() }
+            }
+        };
+        if same_ignoring_bookkeeping(old, &new) || opts.dry_run {
+            finish(claim, false);
+            return Ok(if opts.dry_run { new } else { old.clone() });
+        }
+        let k = key(r, meta::namespace(old), &name);
+        if meta::is_deleting(&new) && meta::finalizers(&new).is_empty() && !held_back(r, &new) {
+            // The last finalizer is gone: the object goes away.
+            let result = self.store.delete(&k, Some(old_rev)).await;
+            finish(claim, false);
+            return match result {
+                Ok(_) => {
+                    if r.kind == "Service" {
+                        self.services.release_all(old);
+                    }
+                    Ok(new)
+                }
+                Err(kubelite_store::Error::Conflict { .. }) => Err(ApiError::modified(&r.qualified_plural(), &name).in_group(r.group)),
+                Err(kubelite_store::Error::NotFound) => Err(ApiError::not_found(&r.qualified_plural(), &name).in_group(r.group)),
+                Err(e) => Err(e.into()),
+            };
+        }
+        match self.store.update(&k, encode(&new), old_rev).await {
+            Ok(kv) => {
+                finish(claim, true);
+                decode(&kv)
+            }
+            Err(e) => {
+                finish(claim, false);
+                Err(match e {
+                    kubelite_store::Error::Conflict { .. } => ApiError::modified(&r.qualified_plural(), &name).in_group(r.group),
+                    kubelite_store::Error::NotFound => ApiError::not_found(&r.qualified_plural(), &name).in_group(r.group),
+                    other => other.into(),
+                })
+            }
+        }
+    }
+
+    /// PUT: replaces the object. A `resourceVersion` in `new` must match the stored one.
+    pub async fn update(
+        &self,
+        r: &ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+        subresource: Option<&str>,
+        new: Value,
+        opts: &WriteOptions,
+    ) -> Result<(Value, bool), ApiError> {
+        let kv = match self.store.get(&key(r, ns, name)).await? {
+            Some(kv) => kv,
+            None if strategy::allow_create_on_update(r.kind) && subresource.is_none() => {
+                return Ok((self.create(r, ns, new, opts).await?, true));
+            }
+            None => return Err(ApiError::not_found(&r.qualified_plural(), name).in_group(r.group)),
+        };
+        if let Some(rv) = meta::resource_version(&new) {
+            if rv != kv.mod_revision.to_string() {
+                return Err(ApiError::modified(&r.qualified_plural(), name).in_group(r.group));
+            }
+        }
+        let old = decode(&kv)?;
+        Ok((self.write_update(r, subresource, &old, kv.mod_revision, new, opts).await?, false))
+    }
+
+    /// Read-modify-write with retries on conflict: `change` turns the current object into the
+    /// new one (PATCH, bindings, status changes). `create` makes the object when it is missing
+    /// (server-side apply upsert).
+    pub async fn modify(
+        &self,
+        r: &ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+        subresource: Option<&str>,
+        opts: &WriteOptions,
+        change: &(dyn Fn(Option<&Value>) -> Result<Value, ApiError> + Send + Sync),
+    ) -> Result<(Value, bool), ApiError> {
+        for _ in 0..16 {
+            let Some(kv) = self.store.get(&key(r, ns, name)).await? else {
+                if subresource.is_some() {
+                    return Err(ApiError::not_found(&r.qualified_plural(), name).in_group(r.group));
+                }
+                let new = change(None)?;
+                match self.create(r, ns, new, opts).await {
+                    Err(e) if e.reason == "AlreadyExists" => continue,
+                    other => return other.map(|o| (o, true)),
+                }
+            };
+            let old = decode(&kv)?;
+            let new = change(Some(&old))?;
+            match self.write_update(r, subresource, &old, kv.mod_revision, new, opts).await {
+                Err(e) if e.code == 409 && e.reason == "Conflict" => continue,
+                other => return other.map(|o| (o, false)),
+            }
+        }
+        Err(ApiError::modified(&r.qualified_plural(), name).in_group(r.group))
+    }
+
+    /// DELETE of one object, with graceful deletion for Pods bound to a node and finalizers.
+    pub async fn delete(&self, r: &ResourceInfo, ns: Option<&str>, name: &str, opts: &DeleteOptions) -> Result<Deleted, ApiError> {
+        let plural = r.qualified_plural();
+        for _ in 0..16 {
+            let kv = self.get_kv(r, ns, name).await?;
+            let old = decode(&kv)?;
+            if let Some(uid) = &opts.precondition_uid {
+                if uid != meta::uid(&old) {
+                    return Err(ApiError::conflict(&plural, name, format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", meta::uid(&old))).in_group(r.group));
+                }
+            }
+            if let Some(rv) = &opts.precondition_resource_version {
+                if *rv != kv.mod_revision.to_string() {
+                    return Err(ApiError::conflict(&plural, name, format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}", kv.mod_revision)).in_group(r.group));
+                }
+            }
+            let grace = self.grace_period(r, &old, opts);
+            let waits = grace > 0 || !meta::finalizers(&old).is_empty() || r.kind == "Namespace";
+            if waits {
+                let already = meta::is_deleting(&old);
+                let current = old["metadata"]["deletionGracePeriodSeconds"].as_i64().unwrap_or(0);
+                if already && grace >= current {
+                    return Ok(Deleted::Pending(old));
+                }
+                let mut new = old.clone();
+                let when = Timestamp::now() + jiff::SignedDuration::from_secs(grace);
+                let m = meta::metadata_mut(&mut new);
+                m.insert("deletionTimestamp".into(), Value::String(format_time(when)));
+                m.insert("deletionGracePeriodSeconds".into(), json!(grace));
+                if r.kind == "Namespace" {
+                    new["status"]["phase"] = json!("Terminating");
+                }
+                if opts.dry_run {
+                    return Ok(Deleted::Pending(new));
+                }
+                match self.store.update(&kv.key, encode(&new), kv.mod_revision).await {
+                    Ok(kv) => return Ok(Deleted::Pending(decode(&kv)?)),
+                    Err(kubelite_store::Error::Conflict { .. }) => continue,
+                    Err(kubelite_store::Error::NotFound) => {
+                        return Err(ApiError::not_found(&plural, name).in_group(r.group));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if opts.dry_run {
+                return Ok(Deleted::Gone(old));
+            }
+            match self.store.delete(&kv.key, Some(kv.mod_revision)).await {
+                Ok(_) => {
+                    if r.kind == "Service" {
+                        self.services.release_all(&old);
+                    }
+                    return Ok(Deleted::Gone(old));
+                }
+                Err(kubelite_store::Error::Conflict { .. }) => continue,
+                Err(kubelite_store::Error::NotFound) => return Err(ApiError::not_found(&plural, name).in_group(r.group)),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ApiError::modified(&plural, name).in_group(r.group))
+    }
+
+    /// Seconds a delete waits: Pods on a node honour the grace period; everything else is
+    /// immediate.
+    fn grace_period(&self, r: &ResourceInfo, obj: &Value, opts: &DeleteOptions) -> i64 {
+        if r.kind != "Pod" {
+            return 0;
+        }
+        let bound = obj["spec"]["nodeName"].as_str().is_some_and(|n| !n.is_empty());
+        let terminal = matches!(obj["status"]["phase"].as_str(), Some("Succeeded" | "Failed"));
+        if !bound || terminal {
+            return 0;
+        }
+        opts.grace_period_seconds
+            .or_else(|| obj["spec"]["terminationGracePeriodSeconds"].as_i64())
+            .unwrap_or(30)
+            .max(0)
+    }
+}
+
+/// Whether a deleting object with no finalizers left must still stay: a Pod in its grace period
+/// (its node finishes it) or a Namespace whose content is still being removed.
+fn held_back(r: &ResourceInfo, obj: &Value) -> bool {
+    match r.kind {
+        "Pod" => obj["metadata"]["deletionGracePeriodSeconds"].as_i64().unwrap_or(0) > 0,
+        "Namespace" => obj["spec"]["finalizers"].as_array().is_some_and(|f| !f.is_empty()),
+        _ => false,
+    }
+}
+
+fn random_suffix() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let mut rng = rand::rng();
+    (0..5).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        let pods = kubelite_api::resources::lookup("", "v1", "pods").unwrap();
+        let ns = kubelite_api::resources::lookup("", "v1", "namespaces").unwrap();
+        let slices = kubelite_api::resources::lookup("discovery.k8s.io", "v1", "endpointslices").unwrap();
+        assert_eq!(key(pods, Some("default"), "a"), "/registry/pods/default/a");
+        assert_eq!(prefix(pods, None), "/registry/pods/");
+        assert_eq!(key(ns, None, "default"), "/registry/namespaces/default");
+        assert_eq!(prefix(slices, Some("x")), "/registry/endpointslices.discovery.k8s.io/x/");
+    }
+
+    #[test]
+    fn qos() {
+        assert_eq!(qos_class(&json!({"spec": {"containers": [{"name": "a"}]}})), "BestEffort");
+        assert_eq!(qos_class(&json!({"spec": {"containers": [{"resources": {"requests": {"cpu": "1"}}}]}})), "Burstable");
+        assert_eq!(
+            qos_class(&json!({"spec": {"containers": [{"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]}})),
+            "Guaranteed"
+        );
+    }
+
+    #[test]
+    fn suffixes() {
+        let s = random_suffix();
+        assert_eq!(s.len(), 5);
+        assert!(s.chars().all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c)));
+    }
+}

@@ -1,0 +1,143 @@
+//! `kubelite up`: opens the store, starts the API server and what runs beside it, writes the
+//! kubeconfig, and stops cleanly on SIGINT or SIGTERM.
+
+use std::fs;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use ipnet::Ipv4Net;
+use kubelite_apiserver::{ApiServer, Config, pki::Pki};
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    /// Where the cluster keeps its state, certificates and kubeconfig.
+    #[arg(long, default_value = "/var/lib/kubelite")]
+    data_dir: PathBuf,
+    /// Address the API server listens on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Port the API server listens on.
+    #[arg(long, default_value_t = 6443)]
+    port: u16,
+    /// Range Service ClusterIPs come from.
+    #[arg(long, default_value = "10.43.0.0/16")]
+    service_cidr: Ipv4Net,
+    /// Range Pod IPs come from.
+    #[arg(long, default_value = "10.42.0.0/16")]
+    cluster_cidr: Ipv4Net,
+    /// Range NodePorts come from.
+    #[arg(long, default_value = "30000-32767", value_parser = parse_port_range)]
+    service_node_port_range: (u16, u16),
+}
+
+fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
+    let (a, b) = s.split_once('-').ok_or("expected FIRST-LAST")?;
+    let a: u16 = a.trim().parse().map_err(|e| format!("{e}"))?;
+    let b: u16 = b.trim().parse().map_err(|e| format!("{e}"))?;
+    if a > b {
+        return Err("the first port is above the last".into());
+    }
+    Ok((a, b))
+}
+
+pub fn run(args: UpArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(up(args))
+}
+
+async fn up(args: UpArgs) -> anyhow::Result<()> {
+    if args.cluster_cidr.contains(&args.service_cidr.network()) || args.service_cidr.contains(&args.cluster_cidr.network()) {
+        bail!("--service-cidr {} and --cluster-cidr {} overlap", args.service_cidr, args.cluster_cidr);
+    }
+    fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating the data dir {}", args.data_dir.display()))?;
+    let lock_path = args.data_dir.join("kubelite.lock");
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        bail!(
+            "the data dir {} is in use by another kubelite; stop it first or pass another --data-dir",
+            args.data_dir.display()
+        );
+    }
+
+    let addr = SocketAddr::new(args.bind, args.port);
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}: is another API server running there?"))?;
+
+    let advertise = match args.bind {
+        IpAddr::V4(ip) if !ip.is_unspecified() => ip,
+        _ => Ipv4Addr::LOCALHOST,
+    };
+    let mut names = vec![
+        "localhost".to_string(),
+        "kubernetes".to_string(),
+        "kubernetes.default".to_string(),
+        "kubernetes.default.svc".to_string(),
+        "kubernetes.default.svc.cluster.local".to_string(),
+        "127.0.0.1".to_string(),
+        Ipv4Addr::from(u32::from(args.service_cidr.network()) + 1).to_string(),
+    ];
+    if !names.contains(&advertise.to_string()) {
+        names.push(advertise.to_string());
+    }
+    let pki = Pki::load_or_create(&args.data_dir, &names)?;
+    let tls = pki.server_config()?;
+
+    let store = kubelite_store::SqliteStore::open(args.data_dir.join("state.db"))
+        .map_err(|e| anyhow::anyhow!("opening the store: {e}"))?;
+    let config = Config {
+        service_cidr: args.service_cidr,
+        node_port_range: args.service_node_port_range,
+        advertise_address: advertise,
+        port: args.port,
+        admin_token: pki.admin_token.clone(),
+    };
+    let server = ApiServer::new(Arc::new(store), config).await?;
+
+    let stop = CancellationToken::new();
+    server.spawn_controllers(stop.clone());
+    let serving = tokio::spawn(kubelite_apiserver::serve(server, listener, tls, stop.clone()));
+
+    let url = format!("https://{}:{}", if args.bind.is_unspecified() { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { args.bind }, args.port);
+    let kubeconfig_path = args.data_dir.join("kubeconfig.yaml");
+    kubelite_apiserver::pki::write_private(
+        &kubeconfig_path,
+        &crate::kubeconfig::render(&url, &pki.ca_pem, &pki.admin_token),
+    )?;
+    println!(
+        "kubelite is serving the Kubernetes API at {url}; kubeconfig written to {}",
+        kubeconfig_path.display()
+    );
+
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    stop.cancel();
+    let _ = serving.await;
+    drop(lock);
+    Ok(())
+}
