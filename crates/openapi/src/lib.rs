@@ -15,8 +15,9 @@
 //! - kubectl **1.27 and 1.28** never ask for v3 when validating: they `GET /openapi/v2` with
 //!   `Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf` (then the legacy
 //!   `/swagger-2.0.0.pb-v1`). client-go's `OpenAPISchema` `proto.Unmarshal`s the body
-//!   whatever its content type, so JSON is **not** acceptable: serve
-//!   [`v2_document_protobuf`] for that Accept. Their `kubectl explain` also loads v2 first
+//!   (after checking that its `Content-Type` parses as a MIME type), so JSON is **not**
+//!   acceptable: answer that Accept with [`v2_document_protobuf`] and
+//!   [`V2_PROTOBUF_CONTENT_TYPE`]. Their `kubectl explain` also loads v2 first
 //!   (and fails if it cannot), then prints from v3.
 //! - `kubectl explain` resolves the kind through `x-kubernetes-group-version-kind` in
 //!   `components.schemas` and follows `$ref`/`allOf` for nested fields.
@@ -40,10 +41,14 @@ use serde_json::Value;
 
 use crate::components::Dialect;
 
-/// The media type of [`v2_document_protobuf`], which `/openapi/v2` must answer with when the
-/// client's `Accept` asks for it.
+/// What kubectl puts in `Accept` to ask `/openapi/v2` for [`v2_document_protobuf`].
+pub const V2_PROTOBUF_ACCEPT: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+
+/// The `Content-Type` to answer [`V2_PROTOBUF_ACCEPT`] with. kube-apiserver sends this dotted
+/// form: `@` is not a MIME token character, and client-go fails the request with
+/// `mime: unexpected content after media subtype` if the response carries the `@` form.
 pub const V2_PROTOBUF_CONTENT_TYPE: &str =
-    "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
 
 struct V3Doc {
     key: String,
@@ -149,7 +154,8 @@ pub fn v2_document_bytes() -> &'static [u8] {
 }
 
 /// [`v2_document`] as a gnostic `openapi.v2.Document` protobuf: the answer to
-/// `Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf` (kubectl ≤ 1.28).
+/// [`V2_PROTOBUF_ACCEPT`] (kubectl ≤ 1.28 asks for nothing else), sent as
+/// [`V2_PROTOBUF_CONTENT_TYPE`].
 pub fn v2_document_protobuf() -> &'static [u8] {
     &v2().protobuf
 }

@@ -38,7 +38,11 @@ mod tests {
     #[test]
     fn parses_directive_keys() {
         let cases = [
-            ("$setElementOrder/containers", SET_ELEMENT_ORDER, Ok("containers")),
+            (
+                "$setElementOrder/containers",
+                SET_ELEMENT_ORDER,
+                Ok("containers"),
+            ),
             ("$setElementOrder/", SET_ELEMENT_ORDER, Ok("")),
             ("$setElementOrder/a/b", SET_ELEMENT_ORDER, Ok("a/b")),
             (
@@ -51,7 +55,11 @@ mod tests {
                 SET_ELEMENT_ORDER,
                 Err(PatchError::BadPatchFormatForSetElementOrderList),
             ),
-            ("$deleteFromPrimitiveList/finalizers", DELETE_FROM_PRIMITIVE_LIST, Ok("finalizers")),
+            (
+                "$deleteFromPrimitiveList/finalizers",
+                DELETE_FROM_PRIMITIVE_LIST,
+                Ok("finalizers"),
+            ),
             (
                 "$deleteFromPrimitiveList",
                 DELETE_FROM_PRIMITIVE_LIST,

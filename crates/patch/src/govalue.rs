@@ -236,7 +236,11 @@ mod tests {
     fn formats_like_go_fmt() {
         let cases = [
             (json!({"b": 1, "a": "x"}), Verb::V, "map[a:x b:1]"),
-            (json!({"a": [1, 2.5, null]}), Verb::V, "map[a:[1 2.5 <nil>]]"),
+            (
+                json!({"a": [1, 2.5, null]}),
+                Verb::V,
+                "map[a:[1 2.5 <nil>]]",
+            ),
             (json!({}), Verb::V, "map[]"),
             (json!([]), Verb::V, "[]"),
             (json!(true), Verb::V, "true"),
@@ -270,11 +274,17 @@ mod tests {
     #[test]
     fn compares_like_go_interfaces() {
         assert!(go_eq(&json!(80), &json!(80)).unwrap());
-        assert!(!go_eq(&json!(80), &json!(80.0)).unwrap(), "int64 != float64");
+        assert!(
+            !go_eq(&json!(80), &json!(80.0)).unwrap(),
+            "int64 != float64"
+        );
         assert!(go_eq(&json!(80.5), &json!(80.5)).unwrap());
         assert!(!go_eq(&json!("80"), &json!(80)).unwrap());
         assert!(go_eq(&json!(null), &json!(null)).unwrap());
-        assert!(!go_eq(&json!({}), &json!("a")).unwrap(), "different types never panic");
+        assert!(
+            !go_eq(&json!({}), &json!("a")).unwrap(),
+            "different types never panic"
+        );
         assert!(go_eq(&json!({}), &json!({})).is_err());
         assert!(go_eq(&json!([]), &json!([])).is_err());
     }

@@ -303,7 +303,11 @@ mod tests {
             (&["x", "y", "x", "y", "z"], &["x", "y", "z"]),
         ];
         for (input, want) in cases {
-            assert_eq!(dedupe_scalars(strings(input)).unwrap(), strings(want), "{input:?}");
+            assert_eq!(
+                dedupe_scalars(strings(input)).unwrap(),
+                strings(want),
+                "{input:?}"
+            );
         }
     }
 
@@ -321,7 +325,11 @@ mod tests {
                 json!([]),
                 "runtime error: invalid memory address or nil pointer dereference",
             ),
-            (json!([]), json!([]), "no elements in any of the given slices"),
+            (
+                json!([]),
+                json!([]),
+                "no elements in any of the given slices",
+            ),
         ];
         for (a, b, want) in cases {
             let (a, b) = (a.as_array().unwrap().clone(), b.as_array().unwrap().clone());

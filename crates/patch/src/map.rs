@@ -69,7 +69,9 @@ pub(crate) fn merge_map(
                     continue;
                 };
                 *live = match (live.take(), patch_value) {
-                    (Value::Object(l), Value::Object(p)) => Value::Object(merge_map(l, p, field.ty)?),
+                    (Value::Object(l), Value::Object(p)) => {
+                        Value::Object(merge_map(l, p, field.ty)?)
+                    }
                     (Value::Array(l), Value::Array(p)) => {
                         Value::Array(merge_list_field(l, p, field, is_delete_list)?.items)
                     }

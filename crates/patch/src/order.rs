@@ -13,9 +13,7 @@ use crate::PatchError;
 use crate::cleanup::remove_directives;
 use crate::directive::{DELETE, MARKER, SET_ELEMENT_ORDER, field_of_directive};
 use crate::go_sort::slice_stable;
-use crate::govalue::{
-    GoType, MAP, SLICE, Verb, bad_arg_type, format, go_eq, no_merge_key,
-};
+use crate::govalue::{GoType, MAP, SLICE, Verb, bad_arg_type, format, go_eq, no_merge_key};
 use crate::list::{element_type, merge_list_field, partition_maps, partition_scalars};
 use crate::schema::{TypeSchema, UNTAGGED};
 

@@ -398,7 +398,11 @@ mod tests {
     fn helpers_follow_the_strategy() {
         let finalizers = lookup("Pod", "metadata.finalizers");
         assert_eq!(
-            (finalizers.merge_key(), finalizers.merges(), finalizers.element_kind()),
+            (
+                finalizers.merge_key(),
+                finalizers.merges(),
+                finalizers.element_kind()
+            ),
             ("", true, "string")
         );
         let ports = lookup("Service", "spec.ports");

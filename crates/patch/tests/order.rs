@@ -20,19 +20,27 @@ fn set_element_order() {
         Case {
             name: "add and delete an item and preserve order (upstream)",
             kind: "Pod",
-            original: containers(json!([{"name": 1, "other": "a"}, {"name": 2, "value": 2, "other": "b"}, {"name": 3, "value": 3}])),
+            original: containers(
+                json!([{"name": 1, "other": "a"}, {"name": 2, "value": 2, "other": "b"}, {"name": 3, "value": 3}]),
+            ),
             patch: json!({"spec": {
                 "$setElementOrder/containers": names(&[4, 2, 1]),
                 "containers": [{"name": 4, "value": 4}, {"name": 3, "$patch": "delete"}]
             }}),
-            want: containers(json!([{"name": 4, "value": 4}, {"name": 2, "value": 2, "other": "b"}, {"name": 1, "other": "a"}])),
+            want: containers(
+                json!([{"name": 4, "value": 4}, {"name": 2, "value": 2, "other": "b"}, {"name": 1, "other": "a"}]),
+            ),
         },
         Case {
             name: "set elements order with a server-only item at the end (upstream)",
             kind: "Pod",
-            original: containers(json!([{"name": 1, "other": "a"}, {"name": 3}, {"name": 4}, {"name": 2}, {"name": 9}])),
+            original: containers(
+                json!([{"name": 1, "other": "a"}, {"name": 3}, {"name": 4}, {"name": 2}, {"name": 9}]),
+            ),
             patch: json!({"spec": {"$setElementOrder/containers": names(&[4, 2, 3, 1])}}),
-            want: containers(json!([{"name": 4}, {"name": 2}, {"name": 3}, {"name": 1, "other": "a"}, {"name": 9}])),
+            want: containers(
+                json!([{"name": 4}, {"name": 2}, {"name": 3}, {"name": 1, "other": "a"}, {"name": 9}]),
+            ),
         },
         Case {
             name: "set elements order with a server-only item in the middle (upstream 2)",
@@ -51,9 +59,13 @@ fn set_element_order() {
         Case {
             name: "duplicates in a merging list (upstream)",
             kind: "Pod",
-            original: containers(json!([{"name": 1}, {"name": 2, "value": "dup1"}, {"name": 3}, {"name": 2, "value": "dup2"}, {"name": 4}])),
+            original: containers(
+                json!([{"name": 1}, {"name": 2, "value": "dup1"}, {"name": 3}, {"name": 2, "value": "dup2"}, {"name": 4}]),
+            ),
             patch: json!({"spec": {"$setElementOrder/containers": names(&[2, 1, 4, 3, 2])}}),
-            want: containers(json!([{"name": 2, "value": "dup1"}, {"name": 2, "value": "dup2"}, {"name": 1}, {"name": 4}, {"name": 3}])),
+            want: containers(
+                json!([{"name": 2, "value": "dup1"}, {"name": 2, "value": "dup2"}, {"name": 1}, {"name": 4}, {"name": 3}]),
+            ),
         },
         Case {
             name: "duplicates in a merging int list (upstream)",

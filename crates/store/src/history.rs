@@ -91,7 +91,8 @@ mod tests {
         }
         // Revision 2 fell out of the window of 3 events.
         assert_eq!(history.compacted(), 2);
-        let cases: &[(Revision, &str, Result<Vec<Revision>, Revision>)] = &[
+        type Case = (Revision, &'static str, Result<Vec<Revision>, Revision>);
+        let cases: &[Case] = &[
             (1, "", Err(2)),
             (2, "", Ok(vec![3, 4, 5])),
             (2, "/a/", Ok(vec![4, 5])),

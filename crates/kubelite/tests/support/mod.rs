@@ -1,0 +1,310 @@
+//! The end-to-end test harness: a real `kubelite up` inside a fresh, isolated network, mount and
+//! PID namespace, driven with the stock `kubectl`.
+//!
+//! A *holder* process (`unshare … sleep`) owns the namespaces; kubelite and every kubectl run
+//! enter them with `nsenter`, so a test can kill and restart kubelite in the same network.
+//! Dropping the [`Cluster`] kills the holder, and with it everything inside the namespaces:
+//! nothing a test does reaches the machine's own network.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The kubelite binary under test.
+pub fn kubelite_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kubelite")
+}
+
+/// The lab folder (`labs/services/...`), as a learner has it.
+pub fn lab_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.join("../../tests/data/lab")
+}
+
+/// One isolated cluster.
+pub struct Cluster {
+    holder: Child,
+    server: Option<Child>,
+    pub dir: tempfile::TempDir,
+    pub kubectl: String,
+}
+
+/// What a command printed and how it ended.
+#[derive(Debug)]
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+impl Run {
+    fn from(out: Output) -> Run {
+        Run {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out.status.code().unwrap_or(-1),
+        }
+    }
+
+    /// Panics with the whole output unless the command succeeded.
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "command failed\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    /// Panics unless the command failed.
+    #[track_caller]
+    pub fn fails(self) -> Run {
+        assert_ne!(self.code, 0, "command succeeded\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+impl Cluster {
+    /// Starts a cluster with `kubelite up` and waits until it answers.
+    pub fn start() -> Cluster {
+        Self::start_with(&[])
+    }
+
+    pub fn start_with(extra_args: &[&str]) -> Cluster {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let holder = Command::new("unshare")
+            .args(["--net", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "--", "sh", "-c"])
+            .arg("ip link set lo up && mkdir -p /run/netns && mount -t tmpfs -o mode=755 tmpfs /run/netns && (mount -t sysfs sysfs /sys 2>/dev/null || true) && exec sleep 1000000")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("unshare (run the tests as root)");
+        let mut cluster = Cluster {
+            holder,
+            server: None,
+            dir,
+            kubectl: "kubectl".into(),
+        };
+        cluster.wait_for_namespace();
+        cluster.start_server(extra_args);
+        cluster
+    }
+
+    /// The PID (in our namespace) of the holder's child, which sits inside the new namespaces.
+    fn target_pid(&self) -> u32 {
+        let pid = self.holder.id();
+        let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        children.split_whitespace().next().and_then(|p| p.parse().ok()).unwrap_or(pid)
+    }
+
+    fn wait_for_namespace(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let pid = self.holder.id();
+            let target = self.target_pid();
+            if target != pid {
+                let mine = std::fs::read_link("/proc/self/ns/net").ok();
+                let theirs = std::fs::read_link(format!("/proc/{target}/ns/net")).ok();
+                let comm = std::fs::read_to_string(format!("/proc/{target}/comm")).unwrap_or_default();
+                if theirs.is_some() && mine != theirs && comm.trim() == "sleep" {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "the isolated namespace did not come up");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// `nsenter` into the cluster's namespaces (network and mount; PID too when `pid`).
+    fn enter(&self, pid: bool) -> Command {
+        let mut cmd = Command::new("nsenter");
+        cmd.arg("--target").arg(self.target_pid().to_string()).args(["--net", "--mount"]);
+        if pid {
+            cmd.arg("--pid");
+        }
+        cmd.arg("--");
+        cmd
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.data_dir().join("kubeconfig.yaml")
+    }
+
+    /// Starts `kubelite up` and waits for the kubeconfig and `/readyz`.
+    pub fn start_server(&mut self, extra_args: &[&str]) {
+        let log = std::fs::File::create(self.dir.path().join("kubelite.log")).expect("log file");
+        let child = self
+            .enter(true)
+            .arg(kubelite_bin())
+            .arg("up")
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .args(extra_args)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start kubelite");
+        self.server = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if self.kubeconfig().exists() && self.raw_get("/readyz").map(|r| r.code == 0).unwrap_or(false) {
+                return;
+            }
+            if let Some(Ok(Some(status))) = self.server.as_mut().map(|c| c.try_wait()) {
+                panic!("kubelite exited early ({status}):\n{}", self.server_log());
+            }
+            assert!(Instant::now() < deadline, "kubelite did not become ready:\n{}", self.server_log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops kubelite: SIGTERM (clean) or SIGKILL (crash).
+    pub fn stop_server(&mut self, kill: bool) {
+        if let Some(mut child) = self.server.take() {
+            // nsenter forks kubelite; signal the whole group of that process tree.
+            let inner = children_of(child.id());
+            for pid in inner.iter().chain(std::iter::once(&child.id())) {
+                let sig = if kill { "-KILL" } else { "-TERM" };
+                let _ = Command::new("kill").arg(sig).arg(pid.to_string()).status();
+            }
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while child.try_wait().ok().flatten().is_none() {
+                assert!(Instant::now() < deadline, "kubelite did not stop");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("kubelite.log")).unwrap_or_default()
+    }
+
+    /// `curl -k` inside the namespace, with the admin token.
+    pub fn raw_get(&self, path: &str) -> Option<Run> {
+        let out = self
+            .enter(false)
+            .args(["curl", "-sk", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}"])
+            .arg(format!("https://127.0.0.1:6443{path}"))
+            .output()
+            .ok()?;
+        let run = Run::from(out);
+        Some(Run { code: if run.stdout.trim() == "200" { 0 } else { 1 }, ..run })
+    }
+
+    /// `curl` inside the namespace: method, path, extra curl args; returns status code and body.
+    pub fn curl(&self, args: &[&str]) -> (u16, String) {
+        let token = std::fs::read_to_string(self.data_dir().join("pki/admin.token")).unwrap_or_default();
+        let out = self
+            .enter(false)
+            .args(["curl", "-sk", "--max-time", "10", "-w", "\n%{http_code}", "-H"])
+            .arg(format!("Authorization: Bearer {}", token.trim()))
+            .args(args)
+            .output()
+            .expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (code.trim().parse().unwrap_or(0), body.to_string())
+    }
+
+    /// Runs `kubectl ARGS` inside the namespace, from the lab's folder, with this cluster's
+    /// kubeconfig and a private HOME (so discovery caches never leak between tests).
+    pub fn kubectl(&self, args: &[&str]) -> Run {
+        self.kubectl_with(args, &[], None)
+    }
+
+    pub fn kubectl_with(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
+        use std::io::Write;
+        let mut cmd = self.enter(false);
+        cmd.arg(&self.kubectl)
+            .args(args)
+            .current_dir(lab_root())
+            .env("KUBECONFIG", self.kubeconfig())
+            .env("HOME", self.dir.path())
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("kubectl");
+        if let Some(input) = stdin {
+            child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        }
+        Run::from(child.wait_with_output().expect("kubectl output"))
+    }
+
+    /// Spawns a long-running kubectl (e.g. `get -w`), output to a file.
+    pub fn kubectl_spawn(&self, args: &[&str], out: &Path) -> Child {
+        let file = std::fs::File::create(out).expect("output file");
+        self.enter(false)
+            .arg(&self.kubectl)
+            .args(args)
+            .current_dir(lab_root())
+            .env("KUBECONFIG", self.kubeconfig())
+            .env("HOME", self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kubectl")
+    }
+
+    /// Runs any program inside the namespace.
+    pub fn exec(&self, program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.enter(false);
+        cmd.arg(program).args(args).current_dir(lab_root());
+        cmd.env("KUBECONFIG", self.kubeconfig()).env("HOME", self.dir.path());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("program"))
+    }
+
+    /// The network namespace file of the cluster, for clients that `setns` into it.
+    pub fn netns_path(&self) -> PathBuf {
+        PathBuf::from(format!("/proc/{}/ns/net", self.target_pid()))
+    }
+}
+
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut stack = vec![pid];
+    while let Some(p) = stack.pop() {
+        let children = std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
+        for c in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+            out.push(c);
+            stack.push(c);
+        }
+    }
+    out
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(mut s) = self.server.take() {
+            let _ = s.kill();
+            let _ = s.wait();
+        }
+        let target = self.target_pid();
+        let _ = Command::new("kill").arg("-KILL").arg(target.to_string()).status();
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
+    }
+}
+
+/// Polls `f` until it returns `Some`, for at most `secs` seconds.
+#[track_caller]
+pub fn eventually<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "condition not met within {secs}s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
