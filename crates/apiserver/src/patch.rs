@@ -139,7 +139,11 @@ pub async fn patch(
                 doc
             }
             (Parsed::Strategic(p), Some(cur)) => kubelite_patch::strategic_merge_patch(r.kind, cur, p)
-                .map_err(|e| ApiError::bad_request(e.to_string()))?,
+                .map_err(|e| match e.status_code() {
+                    400 => ApiError::bad_request(e.to_string()),
+                    422 => unprocessable(e.to_string()),
+                    _ => ApiError::internal(e),
+                })?,
         };
         if let Some(cur) = current {
             // A resourceVersion in the patch is a precondition.

@@ -77,7 +77,10 @@ fn list_descriptions(kind: &str) -> (String, String) {
             "ServiceAccountList is a list of ServiceAccount objects",
             "List of ServiceAccounts. More info: https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/",
         ),
-        "Endpoints" => ("EndpointsList is a list of endpoints.", "List of endpoints."),
+        "Endpoints" => (
+            "EndpointsList is a list of endpoints.",
+            "List of endpoints.",
+        ),
         "Node" => (
             "NodeList is the whole list of all Nodes which have been registered with master.",
             "List of nodes",
@@ -91,7 +94,12 @@ fn list_descriptions(kind: &str) -> (String, String) {
             "EndpointSliceList represents a list of endpoint slices",
             "items is the list of endpoint slices",
         ),
-        _ => return (format!("{kind}List is a list of {kind} objects."), format!("List of {kind} objects.")),
+        _ => {
+            return (
+                format!("{kind}List is a list of {kind} objects."),
+                format!("List of {kind} objects."),
+            );
+        }
     };
     (list.to_string(), items.to_string())
 }
@@ -151,12 +159,26 @@ pub(crate) fn schemas(
             "no schema for served kind {}",
             r.kind
         );
-        gvks.push((schema_name(r.group, r.version, r.kind), gvk(r.group, r.version, r.kind)));
+        gvks.push((
+            schema_name(r.group, r.version, r.kind),
+            gvk(r.group, r.version, r.kind),
+        ));
         for sub in r.subresources {
-            let group = if sub.version.is_empty() { r.group } else { sub.group };
-            let version = if sub.version.is_empty() { r.version } else { sub.version };
+            let group = if sub.version.is_empty() {
+                r.group
+            } else {
+                sub.group
+            };
+            let version = if sub.version.is_empty() {
+                r.version
+            } else {
+                sub.version
+            };
             if register_kind(&mut generator, group, version, sub.kind) {
-                gvks.push((schema_name(group, version, sub.kind), gvk(group, version, sub.kind)));
+                gvks.push((
+                    schema_name(group, version, sub.kind),
+                    gvk(group, version, sub.kind),
+                ));
             }
         }
     }
@@ -174,7 +196,10 @@ pub(crate) fn schemas(
     }
     for (name, value) in gvks {
         if let Some(Value::Object(schema)) = defs.get_mut(&name) {
-            schema.insert("x-kubernetes-group-version-kind".into(), Value::Array(vec![value]));
+            schema.insert(
+                "x-kubernetes-group-version-kind".into(),
+                Value::Array(vec![value]),
+            );
         }
     }
     for meta_kind in [DELETE_OPTIONS, WATCH_EVENT] {
@@ -261,8 +286,16 @@ mod tests {
     fn schema_names_follow_upstream() {
         for (group, kind, want) in [
             ("", "Pod", "io.k8s.api.core.v1.Pod"),
-            ("discovery.k8s.io", "EndpointSlice", "io.k8s.api.discovery.v1.EndpointSlice"),
-            ("networking.k8s.io", "Ingress", "io.k8s.api.networking.v1.Ingress"),
+            (
+                "discovery.k8s.io",
+                "EndpointSlice",
+                "io.k8s.api.discovery.v1.EndpointSlice",
+            ),
+            (
+                "networking.k8s.io",
+                "Ingress",
+                "io.k8s.api.networking.v1.Ingress",
+            ),
         ] {
             assert_eq!(schema_name(group, "v1", kind), want);
         }

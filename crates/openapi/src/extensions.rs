@@ -196,9 +196,19 @@ mod tests {
             ("api.core.v1.PodSpec", "volumes", "name", "merge,retainKeys"),
             ("api.core.v1.Container", "env", "name", "merge"),
             ("api.core.v1.Container", "ports", "containerPort", "merge"),
-            ("api.core.v1.Container", "volumeMounts", "mountPath", "merge"),
+            (
+                "api.core.v1.Container",
+                "volumeMounts",
+                "mountPath",
+                "merge",
+            ),
             ("api.core.v1.ServiceSpec", "ports", "port", "merge"),
-            ("apimachinery.pkg.apis.meta.v1.ObjectMeta", "ownerReferences", "uid", "merge"),
+            (
+                "apimachinery.pkg.apis.meta.v1.ObjectMeta",
+                "ownerReferences",
+                "uid",
+                "merge",
+            ),
         ] {
             let row = TABLE
                 .iter()
@@ -210,7 +220,8 @@ mod tests {
 
     #[test]
     fn apply_sets_field_and_type_extensions() {
-        let mut spec = json!({"properties": {"ports": {"type": "array"}, "type": {"type": "string"}}});
+        let mut spec =
+            json!({"properties": {"ports": {"type": "array"}, "type": {"type": "string"}}});
         apply("io.k8s.api.core.v1.ServiceSpec", &mut spec);
         assert_eq!(
             spec["properties"]["ports"],

@@ -148,7 +148,12 @@ fn schema(value: &Value) -> Msg {
     m.int64(17, obj.get("maxProperties"));
     m.int64(18, obj.get("minProperties"));
     m.strings(19, obj.get("required"));
-    for value in obj.get("enum").and_then(Value::as_array).into_iter().flatten() {
+    for value in obj
+        .get("enum")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         m.message(20, any(value));
     }
     match obj.get("additionalProperties") {
@@ -186,7 +191,12 @@ fn schema(value: &Value) -> Msg {
         }
         m.message(23, item);
     }
-    for sub in obj.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+    for sub in obj
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         m.message(24, schema(sub));
     }
     if let Some(Value::Object(props)) = obj.get("properties") {
@@ -250,7 +260,12 @@ fn operation(value: &Value) -> Msg {
     m.string(5, value.get("operationId"));
     m.strings(6, value.get("produces"));
     m.strings(7, value.get("consumes"));
-    for p in value.get("parameters").and_then(Value::as_array).into_iter().flatten() {
+    for p in value
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         m.message(8, parameter(p));
     }
     if let Some(Value::Object(codes)) = value.get("responses") {
@@ -278,12 +293,23 @@ fn operation(value: &Value) -> Msg {
 
 fn path_item(value: &Value) -> Msg {
     let mut m = Msg::default();
-    for (field, method) in [(2, "get"), (3, "put"), (4, "post"), (5, "delete"), (8, "patch")] {
+    for (field, method) in [
+        (2, "get"),
+        (3, "put"),
+        (4, "post"),
+        (5, "delete"),
+        (8, "patch"),
+    ] {
         if let Some(op) = value.get(method) {
             m.message(field, operation(op));
         }
     }
-    for p in value.get("parameters").and_then(Value::as_array).into_iter().flatten() {
+    for p in value
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         m.message(9, parameter(p));
     }
     m
@@ -313,7 +339,12 @@ pub(crate) fn encode_document(doc: &Value) -> Vec<u8> {
         }
         m.message(9, d);
     }
-    for requirement in doc.get("security").and_then(Value::as_array).into_iter().flatten() {
+    for requirement in doc
+        .get("security")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let mut r = Msg::default();
         for (name, scopes) in requirement.as_object().into_iter().flatten() {
             let mut array = Msg::default();
@@ -378,15 +409,23 @@ mod tests {
             "definitions": {"T": {"type": "object", "required": ["a"], "x-k": 1}}
         });
         let want: Vec<u8> = [
-            &[0x0a, 3][..], b"2.0",
+            &[0x0a, 3][..],
+            b"2.0",
             // definitions (9) { NamedSchema (1) { name "T", value Schema {...} } }
-            &[0x4a, 36, 0x0a, 34, 0x0a, 1], b"T", &[0x12, 29],
+            &[0x4a, 36, 0x0a, 34, 0x0a, 1],
+            b"T",
+            &[0x12, 29],
             // required (19) "a": key 19<<3|2 = 154 = 0x9a 0x01
-            &[0x9a, 0x01, 1], b"a",
+            &[0x9a, 0x01, 1],
+            b"a",
             // type (22) TypeItem { value "object" }: key 178 = 0xb2 0x01
-            &[0xb2, 0x01, 8, 0x0a, 6], b"object",
+            &[0xb2, 0x01, 8, 0x0a, 6],
+            b"object",
             // vendor_extension (31) NamedAny { "x-k", Any { yaml "1\n" } }: key 250 = 0xfa 0x01
-            &[0xfa, 0x01, 0x0b, 0x0a, 3], b"x-k", &[0x12, 4, 0x12, 2], b"1\n",
+            &[0xfa, 0x01, 0x0b, 0x0a, 3],
+            b"x-k",
+            &[0x12, 4, 0x12, 2],
+            b"1\n",
         ]
         .concat();
         assert_eq!(encode_document(&doc), want);
@@ -394,17 +433,29 @@ mod tests {
 
     #[test]
     fn query_and_path_parameters_use_their_own_sub_schemas() {
-        let query = parameter(&json!({"name": "dryRun", "in": "query", "type": "string", "uniqueItems": true}));
+        let query = parameter(
+            &json!({"name": "dryRun", "in": "query", "type": "string", "uniqueItems": true}),
+        );
         let want: Vec<u8> = [
-            &[0x0a, 30, 0x12, 28, 0x1a, 26, 0x12, 5][..], b"query", &[0x22, 6], b"dryRun",
-            &[0x32, 6], b"string", &[0xa0, 0x01, 1],
+            &[0x0a, 30, 0x12, 28, 0x1a, 26, 0x12, 5][..],
+            b"query",
+            &[0x22, 6],
+            b"dryRun",
+            &[0x32, 6],
+            b"string",
+            &[0xa0, 0x01, 1],
         ]
         .concat();
         assert_eq!(query.0, want);
-        let path = parameter(&json!({"name": "name", "in": "path", "required": true, "type": "string"}));
+        let path =
+            parameter(&json!({"name": "name", "in": "path", "required": true, "type": "string"}));
         let want: Vec<u8> = [
-            &[0x0a, 26, 0x12, 24, 0x22, 22, 0x08, 1, 0x12, 4][..], b"path", &[0x22, 4], b"name",
-            &[0x2a, 6], b"string",
+            &[0x0a, 26, 0x12, 24, 0x22, 22, 0x08, 1, 0x12, 4][..],
+            b"path",
+            &[0x22, 4],
+            b"name",
+            &[0x2a, 6],
+            b"string",
         ]
         .concat();
         assert_eq!(path.0, want);

@@ -344,31 +344,94 @@ fn subresource_params(name: &str) -> Vec<Param> {
     let i = |n: &'static str, d: &str| query(n, ParamType::Integer, d);
     match name {
         "attach" => vec![
-            s("container", "The container in which to execute the command. Defaults to only container if there is only one container in the pod."),
-            b("stderr", "Stderr if true indicates that stderr is to be redirected for the attach call. Defaults to true."),
-            b("stdin", "Stdin if true, redirects the standard input stream of the pod for this call. Defaults to false."),
-            b("stdout", "Stdout if true indicates that stdout is to be redirected for the attach call. Defaults to true."),
-            b("tty", "TTY if true indicates that a tty will be allocated for the attach call. This is passed through the container runtime so the tty is allocated on the worker node by the container runtime. Defaults to false."),
+            s(
+                "container",
+                "The container in which to execute the command. Defaults to only container if there is only one container in the pod.",
+            ),
+            b(
+                "stderr",
+                "Stderr if true indicates that stderr is to be redirected for the attach call. Defaults to true.",
+            ),
+            b(
+                "stdin",
+                "Stdin if true, redirects the standard input stream of the pod for this call. Defaults to false.",
+            ),
+            b(
+                "stdout",
+                "Stdout if true indicates that stdout is to be redirected for the attach call. Defaults to true.",
+            ),
+            b(
+                "tty",
+                "TTY if true indicates that a tty will be allocated for the attach call. This is passed through the container runtime so the tty is allocated on the worker node by the container runtime. Defaults to false.",
+            ),
         ],
         "exec" => vec![
-            s("command", "Command is the remote command to execute. argv array. Not executed within a shell."),
-            s("container", "Container in which to execute the command. Defaults to only container if there is only one container in the pod."),
-            b("stderr", "Redirect the standard error stream of the pod for this call."),
-            b("stdin", "Redirect the standard input stream of the pod for this call. Defaults to false."),
-            b("stdout", "Redirect the standard output stream of the pod for this call."),
-            b("tty", "TTY if true indicates that a tty will be allocated for the exec call. Defaults to false."),
+            s(
+                "command",
+                "Command is the remote command to execute. argv array. Not executed within a shell.",
+            ),
+            s(
+                "container",
+                "Container in which to execute the command. Defaults to only container if there is only one container in the pod.",
+            ),
+            b(
+                "stderr",
+                "Redirect the standard error stream of the pod for this call.",
+            ),
+            b(
+                "stdin",
+                "Redirect the standard input stream of the pod for this call. Defaults to false.",
+            ),
+            b(
+                "stdout",
+                "Redirect the standard output stream of the pod for this call.",
+            ),
+            b(
+                "tty",
+                "TTY if true indicates that a tty will be allocated for the exec call. Defaults to false.",
+            ),
         ],
-        "portforward" => vec![i("ports", "List of ports to forward Required when using WebSockets")],
+        "portforward" => vec![i(
+            "ports",
+            "List of ports to forward Required when using WebSockets",
+        )],
         "log" => vec![
-            s("container", "The container for which to stream logs. Defaults to only container if there is one container in the pod."),
-            b("follow", "Follow the log stream of the pod. Defaults to false."),
-            b("insecureSkipTLSVerifyBackend", "insecureSkipTLSVerifyBackend indicates that the apiserver should not confirm the validity of the serving certificate of the backend it is connecting to.  This will make the HTTPS connection between the apiserver and the backend insecure. This means the apiserver cannot verify the log data it is receiving came from the real kubelet.  If the kubelet is configured to verify the apiserver's TLS credentials, it does not mean the connection to the real kubelet is vulnerable to a man in the middle attack (e.g. an attacker could not intercept the actual log data coming from the real kubelet)."),
-            i("limitBytes", "If set, the number of bytes to read from the server before terminating the log output. This may not display a complete final line of logging, and may return slightly more or slightly less than the specified limit."),
-            b("previous", "Return previous terminated container logs. Defaults to false."),
-            i("sinceSeconds", "A relative time in seconds before the current time from which to show logs. If this value precedes the time a pod was started, only logs since the pod start will be returned. If this value is in the future, no logs will be returned. Only one of sinceSeconds or sinceTime may be specified."),
-            s("stream", "Specify which container log stream to return to the client. Acceptable values are \"All\", \"Stdout\" and \"Stderr\". If not specified, \"All\" is used, and both stdout and stderr are returned interleaved. Note that when \"TailLines\" is specified, \"Stream\" can only be set to nil or \"All\"."),
-            i("tailLines", "If set, the number of lines from the end of the logs to show. If not specified, logs are shown from the creation of the container or sinceSeconds or sinceTime. Note that when \"TailLines\" is specified, \"Stream\" can only be set to nil or \"All\"."),
-            b("timestamps", "If true, add an RFC3339 or RFC3339Nano timestamp at the beginning of every line of log output. Defaults to false."),
+            s(
+                "container",
+                "The container for which to stream logs. Defaults to only container if there is one container in the pod.",
+            ),
+            b(
+                "follow",
+                "Follow the log stream of the pod. Defaults to false.",
+            ),
+            b(
+                "insecureSkipTLSVerifyBackend",
+                "insecureSkipTLSVerifyBackend indicates that the apiserver should not confirm the validity of the serving certificate of the backend it is connecting to.  This will make the HTTPS connection between the apiserver and the backend insecure. This means the apiserver cannot verify the log data it is receiving came from the real kubelet.  If the kubelet is configured to verify the apiserver's TLS credentials, it does not mean the connection to the real kubelet is vulnerable to a man in the middle attack (e.g. an attacker could not intercept the actual log data coming from the real kubelet).",
+            ),
+            i(
+                "limitBytes",
+                "If set, the number of bytes to read from the server before terminating the log output. This may not display a complete final line of logging, and may return slightly more or slightly less than the specified limit.",
+            ),
+            b(
+                "previous",
+                "Return previous terminated container logs. Defaults to false.",
+            ),
+            i(
+                "sinceSeconds",
+                "A relative time in seconds before the current time from which to show logs. If this value precedes the time a pod was started, only logs since the pod start will be returned. If this value is in the future, no logs will be returned. Only one of sinceSeconds or sinceTime may be specified.",
+            ),
+            s(
+                "stream",
+                "Specify which container log stream to return to the client. Acceptable values are \"All\", \"Stdout\" and \"Stderr\". If not specified, \"All\" is used, and both stdout and stderr are returned interleaved. Note that when \"TailLines\" is specified, \"Stream\" can only be set to nil or \"All\".",
+            ),
+            i(
+                "tailLines",
+                "If set, the number of lines from the end of the logs to show. If not specified, logs are shown from the creation of the container or sinceSeconds or sinceTime. Note that when \"TailLines\" is specified, \"Stream\" can only be set to nil or \"All\".",
+            ),
+            b(
+                "timestamps",
+                "If true, add an RFC3339 or RFC3339Nano timestamp at the beginning of every line of log output. Defaults to false.",
+            ),
         ],
         _ => Vec::new(),
     }
@@ -384,7 +447,13 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn op(&self, method: Method, id: String, description: String, action: &'static str) -> Operation {
+    fn op(
+        &self,
+        method: Method,
+        id: String,
+        description: String,
+        action: &'static str,
+    ) -> Operation {
         Operation {
             method,
             id,
@@ -407,7 +476,12 @@ impl Builder<'_> {
     fn object_ops(&self, item_suffix: &str, what: &str) -> Vec<Operation> {
         let (gv, kind, scope, schema) = (&self.prefix, self.r.kind, self.scope(), &self.schema);
         let verbs = self.r.verbs;
-        let obj = || vec![("200", Payload::Schema(schema.clone())), ("201", Payload::Schema(schema.clone()))];
+        let obj = || {
+            vec![
+                ("200", Payload::Schema(schema.clone())),
+                ("201", Payload::Schema(schema.clone())),
+            ]
+        };
         let mut ops = Vec::new();
         if verbs.contains(&"get") {
             let mut op = self.op(
@@ -435,7 +509,10 @@ impl Builder<'_> {
             let mut op = self.op(
                 Method::Delete,
                 format!("delete{gv}{scope}{kind}"),
-                format!("delete a{} {kind}", if starts_with_vowel(kind) { "n" } else { "" }),
+                format!(
+                    "delete a{} {kind}",
+                    if starts_with_vowel(kind) { "n" } else { "" }
+                ),
                 "delete",
             );
             op.params = delete_params();
@@ -491,7 +568,10 @@ impl Builder<'_> {
             let mut op = self.op(
                 Method::Post,
                 format!("create{gv}{scope}{kind}"),
-                format!("create a{} {kind}", if starts_with_vowel(kind) { "n" } else { "" }),
+                format!(
+                    "create a{} {kind}",
+                    if starts_with_vowel(kind) { "n" } else { "" }
+                ),
                 "post",
             );
             op.params = write_params();
@@ -529,20 +609,36 @@ impl Builder<'_> {
         let name = sub.name;
         let title = capitalize(name);
         let sub_gvk = Gvk {
-            group: if sub.version.is_empty() { self.r.group } else { sub.group }.to_string(),
-            version: if sub.version.is_empty() { self.r.version } else { sub.version }.to_string(),
+            group: if sub.version.is_empty() {
+                self.r.group
+            } else {
+                sub.group
+            }
+            .to_string(),
+            version: if sub.version.is_empty() {
+                self.r.version
+            } else {
+                sub.version
+            }
+            .to_string(),
             kind: sub.kind.to_string(),
         };
         let mut ops = Vec::new();
         if sub.kind.ends_with("Options") {
-            for (verb, method, word) in [("get", Method::Get, "Get"), ("create", Method::Post, "Post")] {
+            for (verb, method, word) in [
+                ("get", Method::Get, "Get"),
+                ("create", Method::Post, "Post"),
+            ] {
                 if !sub.verbs.contains(&verb) {
                     continue;
                 }
                 let mut op = self.op(
                     method,
                     format!("connect{gv}{word}{scope}{kind}{title}"),
-                    format!("connect {} requests to {name} of {kind}", word.to_uppercase()),
+                    format!(
+                        "connect {} requests to {name} of {kind}",
+                        word.to_uppercase()
+                    ),
                     "connect",
                 );
                 op.gvk = Some(sub_gvk.clone());
@@ -567,7 +663,10 @@ impl Builder<'_> {
             let mut op = self.op(
                 Method::Post,
                 format!("create{gv}{scope}{kind}{title}"),
-                format!("create {name} of a{} {kind}", if starts_with_vowel(kind) { "n" } else { "" }),
+                format!(
+                    "create {name} of a{} {kind}",
+                    if starts_with_vowel(kind) { "n" } else { "" }
+                ),
                 "post",
             );
             op.gvk = Some(sub_gvk);
@@ -750,8 +849,18 @@ mod tests {
         for (group, version, prefix, tag_name) in [
             ("", "v1", "CoreV1", "core_v1"),
             ("discovery.k8s.io", "v1", "DiscoveryV1", "discovery_v1"),
-            ("networking.k8s.io", "v1beta1", "NetworkingV1beta1", "networking_v1beta1"),
-            ("rbac.authorization.k8s.io", "v1", "RbacAuthorizationV1", "rbac_authorization_v1"),
+            (
+                "networking.k8s.io",
+                "v1beta1",
+                "NetworkingV1beta1",
+                "networking_v1beta1",
+            ),
+            (
+                "rbac.authorization.k8s.io",
+                "v1",
+                "RbacAuthorizationV1",
+                "rbac_authorization_v1",
+            ),
         ] {
             assert_eq!(id_prefix(group, version), prefix);
             assert_eq!(tag(group, version), tag_name);
@@ -773,23 +882,82 @@ mod tests {
     fn service_operations_match_upstream() {
         let svc = lookup("", "v1", "services").unwrap();
         let want = [
-            ("/api/v1/namespaces/{namespace}/services", "get", "listCoreV1NamespacedService"),
-            ("/api/v1/namespaces/{namespace}/services", "post", "createCoreV1NamespacedService"),
-            ("/api/v1/namespaces/{namespace}/services", "delete", "deleteCoreV1CollectionNamespacedService"),
-            ("/api/v1/namespaces/{namespace}/services/{name}", "get", "readCoreV1NamespacedService"),
-            ("/api/v1/namespaces/{namespace}/services/{name}", "put", "replaceCoreV1NamespacedService"),
-            ("/api/v1/namespaces/{namespace}/services/{name}", "delete", "deleteCoreV1NamespacedService"),
-            ("/api/v1/namespaces/{namespace}/services/{name}", "patch", "patchCoreV1NamespacedService"),
-            ("/api/v1/namespaces/{namespace}/services/{name}/status", "get", "readCoreV1NamespacedServiceStatus"),
-            ("/api/v1/namespaces/{namespace}/services/{name}/status", "put", "replaceCoreV1NamespacedServiceStatus"),
-            ("/api/v1/namespaces/{namespace}/services/{name}/status", "patch", "patchCoreV1NamespacedServiceStatus"),
-            ("/api/v1/services", "get", "listCoreV1ServiceForAllNamespaces"),
-            ("/api/v1/watch/namespaces/{namespace}/services", "get", "watchCoreV1NamespacedServiceList"),
-            ("/api/v1/watch/namespaces/{namespace}/services/{name}", "get", "watchCoreV1NamespacedService"),
-            ("/api/v1/watch/services", "get", "watchCoreV1ServiceListForAllNamespaces"),
+            (
+                "/api/v1/namespaces/{namespace}/services",
+                "get",
+                "listCoreV1NamespacedService",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/services",
+                "post",
+                "createCoreV1NamespacedService",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/services",
+                "delete",
+                "deleteCoreV1CollectionNamespacedService",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/services/{name}",
+                "get",
+                "readCoreV1NamespacedService",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/services/{name}",
+                "put",
+                "replaceCoreV1NamespacedService",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/services/{name}",
+                "delete",
+                "deleteCoreV1NamespacedService",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/services/{name}",
+                "patch",
+                "patchCoreV1NamespacedService",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/services/{name}/status",
+                "get",
+                "readCoreV1NamespacedServiceStatus",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/services/{name}/status",
+                "put",
+                "replaceCoreV1NamespacedServiceStatus",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/services/{name}/status",
+                "patch",
+                "patchCoreV1NamespacedServiceStatus",
+            ),
+            (
+                "/api/v1/services",
+                "get",
+                "listCoreV1ServiceForAllNamespaces",
+            ),
+            (
+                "/api/v1/watch/namespaces/{namespace}/services",
+                "get",
+                "watchCoreV1NamespacedServiceList",
+            ),
+            (
+                "/api/v1/watch/namespaces/{namespace}/services/{name}",
+                "get",
+                "watchCoreV1NamespacedService",
+            ),
+            (
+                "/api/v1/watch/services",
+                "get",
+                "watchCoreV1ServiceListForAllNamespaces",
+            ),
         ];
         let got = ids(svc);
-        let got: Vec<(&str, &str, &str)> = got.iter().map(|(p, m, i)| (p.as_str(), *m, i.as_str())).collect();
+        let got: Vec<(&str, &str, &str)> = got
+            .iter()
+            .map(|(p, m, i)| (p.as_str(), *m, i.as_str()))
+            .collect();
         assert_eq!(got, want);
     }
 
@@ -797,17 +965,41 @@ mod tests {
     fn cluster_scoped_and_subresource_ids() {
         let ns = lookup("", "v1", "namespaces").unwrap();
         let got = ids(ns);
-        assert!(got.contains(&("/api/v1/namespaces/{name}".into(), "patch", "patchCoreV1Namespace".into())));
-        assert!(got.contains(&("/api/v1/watch/namespaces".into(), "get", "watchCoreV1NamespaceList".into())));
+        assert!(got.contains(&(
+            "/api/v1/namespaces/{name}".into(),
+            "patch",
+            "patchCoreV1Namespace".into()
+        )));
+        assert!(got.contains(&(
+            "/api/v1/watch/namespaces".into(),
+            "get",
+            "watchCoreV1NamespaceList".into()
+        )));
         assert!(!got.iter().any(|(_, _, id)| id.contains("ForAllNamespaces")));
 
         let pods = lookup("", "v1", "pods").unwrap();
         let got = ids(pods);
         for (path, method, id) in [
-            ("/api/v1/namespaces/{namespace}/pods/{name}/exec", "get", "connectCoreV1GetNamespacedPodExec"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}/exec", "post", "connectCoreV1PostNamespacedPodExec"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}/log", "get", "readCoreV1NamespacedPodLog"),
-            ("/api/v1/namespaces/{namespace}/pods/{name}/binding", "post", "createCoreV1NamespacedPodBinding"),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}/exec",
+                "get",
+                "connectCoreV1GetNamespacedPodExec",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}/exec",
+                "post",
+                "connectCoreV1PostNamespacedPodExec",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}/log",
+                "get",
+                "readCoreV1NamespacedPodLog",
+            ),
+            (
+                "/api/v1/namespaces/{namespace}/pods/{name}/binding",
+                "post",
+                "createCoreV1NamespacedPodBinding",
+            ),
         ] {
             assert!(got.contains(&(path.into(), method, id.into())), "{id}");
         }
@@ -823,7 +1015,11 @@ mod tests {
                 .collect();
             assert!(!patches.is_empty(), "{}", r.kind);
             for op in patches {
-                assert!(op.params.iter().any(|p| p.name == "fieldValidation" && p.location == Location::Query));
+                assert!(
+                    op.params
+                        .iter()
+                        .any(|p| p.name == "fieldValidation" && p.location == Location::Query)
+                );
                 assert_eq!(op.gvk.as_ref().map(|g| g.kind.as_str()), Some(r.kind));
                 assert_eq!(op.body.as_ref().map(|b| b.1), Some(PATCH_MEDIA));
             }

@@ -24,9 +24,30 @@ pub(crate) struct Spec {
 pub(crate) fn specs(dialect: Dialect) -> Vec<Spec> {
     let gvs = group_versions();
     let mut out = vec![
-        discovery_root::<meta::APIVersions>("api", "/api/", "getCoreAPIVersions", "core", "get available API versions", dialect),
-        discovery_root::<meta::APIGroupList>("apis", "/apis/", "getAPIVersions", "apis", "get available API versions", dialect),
-        discovery_root::<version::Info>("version", "/version/", "getCodeVersion", "version", "get the version information for this server", dialect),
+        discovery_root::<meta::APIVersions>(
+            "api",
+            "/api/",
+            "getCoreAPIVersions",
+            "core",
+            "get available API versions",
+            dialect,
+        ),
+        discovery_root::<meta::APIGroupList>(
+            "apis",
+            "/apis/",
+            "getAPIVersions",
+            "apis",
+            "get available API versions",
+            dialect,
+        ),
+        discovery_root::<version::Info>(
+            "version",
+            "/version/",
+            "getCodeVersion",
+            "version",
+            "get the version information for this server",
+            dialect,
+        ),
     ];
     let mut groups: Vec<&str> = Vec::new();
     for &(group, version) in &gvs {
@@ -44,8 +65,12 @@ pub(crate) fn specs(dialect: Dialect) -> Vec<Spec> {
         });
         if !group.is_empty() && !groups.contains(&group) {
             groups.push(group);
-            let name = group.trim_end_matches(".k8s.io").split('.').next().unwrap_or(group);
-            let id = format!("get{}APIGroup", &operations::id_prefix(group, "")); 
+            let name = group
+                .trim_end_matches(".k8s.io")
+                .split('.')
+                .next()
+                .unwrap_or(group);
+            let id = format!("get{}APIGroup", &operations::id_prefix(group, ""));
             out.push(discovery_root::<meta::APIGroup>(
                 &format!("apis/{group}"),
                 &format!("/apis/{group}/"),
@@ -79,7 +104,11 @@ fn discovery_root<T: JsonSchema>(
         params: Vec::new(),
         body: None,
         responses: vec![("200", Payload::Schema(T::schema_name().into_owned()))],
-        produces: if key == "version" { &["application/json"] } else { OBJECT_MEDIA },
+        produces: if key == "version" {
+            &["application/json"]
+        } else {
+            OBJECT_MEDIA
+        },
     };
     Spec {
         key: key.to_string(),
@@ -101,7 +130,14 @@ mod tests {
         let keys: Vec<String> = specs(Dialect::V3).into_iter().map(|s| s.key).collect();
         assert_eq!(
             keys,
-            ["api", "api/v1", "apis", "apis/discovery.k8s.io", "apis/discovery.k8s.io/v1", "version"]
+            [
+                "api",
+                "api/v1",
+                "apis",
+                "apis/discovery.k8s.io",
+                "apis/discovery.k8s.io/v1",
+                "version"
+            ]
         );
     }
 
@@ -112,7 +148,13 @@ mod tests {
             .find(|s| s.key == "apis/discovery.k8s.io")
             .unwrap();
         let op = &spec.paths[0].operations[0];
-        assert_eq!((spec.paths[0].path.as_str(), op.id.as_str()), ("/apis/discovery.k8s.io/", "getDiscoveryAPIGroup"));
-        assert!(spec.schemas.contains_key("io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup"));
+        assert_eq!(
+            (spec.paths[0].path.as_str(), op.id.as_str()),
+            ("/apis/discovery.k8s.io/", "getDiscoveryAPIGroup")
+        );
+        assert!(
+            spec.schemas
+                .contains_key("io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup")
+        );
     }
 }

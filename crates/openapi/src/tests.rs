@@ -41,7 +41,14 @@ fn index_lists_every_document_with_its_hash() {
     let keys: Vec<&str> = paths.keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        ["api", "api/v1", "apis", "apis/discovery.k8s.io", "apis/discovery.k8s.io/v1", "version"]
+        [
+            "api",
+            "api/v1",
+            "apis",
+            "apis/discovery.k8s.io",
+            "apis/discovery.k8s.io/v1",
+            "version"
+        ]
     );
     for (key, entry) in paths {
         let hash = v3_hash(key).unwrap();
@@ -56,7 +63,10 @@ fn index_lists_every_document_with_its_hash() {
             v3_document(key).unwrap()
         );
     }
-    assert_eq!(serde_json::from_slice::<Value>(v3_index_bytes()).unwrap(), index);
+    assert_eq!(
+        serde_json::from_slice::<Value>(v3_index_bytes()).unwrap(),
+        index
+    );
     assert!(v3_document("apis/apps/v1").is_none());
     assert_eq!(v3_document("/api/v1/"), v3_document("api/v1"));
 }
@@ -65,7 +75,12 @@ fn index_lists_every_document_with_its_hash() {
 fn documents_are_deterministic() {
     for spec in specs::specs(Dialect::V3) {
         let again = serde_json::to_vec(&v3::document(&spec)).unwrap();
-        assert_eq!(Some(again.as_slice()), v3_document_bytes(&spec.key), "{}", spec.key);
+        assert_eq!(
+            Some(again.as_slice()),
+            v3_document_bytes(&spec.key),
+            "{}",
+            spec.key
+        );
     }
 }
 
@@ -78,13 +93,23 @@ fn every_served_kind_and_list_carries_its_gvk() {
             let schema = &schemas[schema_name(r.group, r.version, &kind)];
             assert!(schema["properties"].is_object(), "{kind}");
             assert!(
-                gvk_matches(&schema["x-kubernetes-group-version-kind"], r.group, r.version, &kind),
+                gvk_matches(
+                    &schema["x-kubernetes-group-version-kind"],
+                    r.group,
+                    r.version,
+                    &kind
+                ),
                 "{kind}"
             );
         }
         let v2 = v2_document();
         let schema = &v2["definitions"][schema_name(r.group, r.version, r.kind)];
-        assert!(gvk_matches(&schema["x-kubernetes-group-version-kind"], r.group, r.version, r.kind));
+        assert!(gvk_matches(
+            &schema["x-kubernetes-group-version-kind"],
+            r.group,
+            r.version,
+            r.kind
+        ));
     }
 }
 
@@ -96,15 +121,22 @@ fn every_ref_resolves_inside_its_document() {
         refs(&doc, &mut found);
         assert!(!found.is_empty(), "{key}");
         for r in found {
-            let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{r}"));
-            assert!(doc["components"]["schemas"].get(name).is_some(), "{key}: {r}");
+            let name = r
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("{r}"));
+            assert!(
+                doc["components"]["schemas"].get(name).is_some(),
+                "{key}: {r}"
+            );
         }
     }
     let doc = v2_document();
     let mut found = Vec::new();
     refs(&doc, &mut found);
     for r in found {
-        let name = r.strip_prefix("#/definitions/").unwrap_or_else(|| panic!("{r}"));
+        let name = r
+            .strip_prefix("#/definitions/")
+            .unwrap_or_else(|| panic!("{r}"));
         assert!(doc["definitions"].get(name).is_some(), "{r}");
     }
 }
@@ -127,8 +159,16 @@ fn every_kind_has_a_patch_with_field_validation() {
     let v2 = v2_document();
     for r in RESOURCES {
         let doc = v3_document(&gv_key(r.group, r.version)).unwrap();
-        assert!(patch_supports_field_validation(&doc["paths"], r.group, r.version, r.kind), "{}", r.kind);
-        assert!(patch_supports_field_validation(&v2["paths"], r.group, r.version, r.kind), "{}", r.kind);
+        assert!(
+            patch_supports_field_validation(&doc["paths"], r.group, r.version, r.kind),
+            "{}",
+            r.kind
+        );
+        assert!(
+            patch_supports_field_validation(&v2["paths"], r.group, r.version, r.kind),
+            "{}",
+            r.kind
+        );
     }
     let doc = v3_document("api/v1").unwrap();
     let patch = &doc["paths"]["/api/v1/namespaces/{namespace}/services/{name}"]["patch"];
@@ -136,7 +176,14 @@ fn every_kind_has_a_patch_with_field_validation() {
     assert_eq!(patch["x-kubernetes-action"], "patch");
     assert!(patch["requestBody"]["content"]["application/strategic-merge-patch+json"].is_object());
     for name in ["dryRun", "fieldManager", "fieldValidation", "force"] {
-        assert!(patch["parameters"].as_array().unwrap().iter().any(|p| p["name"] == name), "{name}");
+        assert!(
+            patch["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == name),
+            "{name}"
+        );
     }
 }
 
@@ -145,12 +192,26 @@ fn explain_paths_resolve_to_upstream_docs() {
     let doc = v3_document("api/v1").unwrap();
     let schemas = &doc["components"]["schemas"];
     let spec_ref = &schemas["io.k8s.api.core.v1.Service"]["properties"]["spec"];
-    assert_eq!(spec_ref["allOf"][0]["$ref"], "#/components/schemas/io.k8s.api.core.v1.ServiceSpec");
-    assert!(spec_ref["description"].as_str().unwrap().starts_with("Spec defines the behavior of a service."));
+    assert_eq!(
+        spec_ref["allOf"][0]["$ref"],
+        "#/components/schemas/io.k8s.api.core.v1.ServiceSpec"
+    );
+    assert!(
+        spec_ref["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Spec defines the behavior of a service.")
+    );
     let ports = &schemas["io.k8s.api.core.v1.ServiceSpec"]["properties"]["ports"];
-    assert_eq!(ports["items"]["$ref"], "#/components/schemas/io.k8s.api.core.v1.ServicePort");
+    assert_eq!(
+        ports["items"]["$ref"],
+        "#/components/schemas/io.k8s.api.core.v1.ServicePort"
+    );
     assert_eq!(ports["x-kubernetes-patch-merge-key"], "port");
-    assert_eq!(ports["x-kubernetes-list-map-keys"], serde_json::json!(["port", "protocol"]));
+    assert_eq!(
+        ports["x-kubernetes-list-map-keys"],
+        serde_json::json!(["port", "protocol"])
+    );
     assert_eq!(
         schemas["io.k8s.api.core.v1.ServicePort"]["properties"]["port"]["description"],
         "The port that will be exposed by this service."
@@ -166,10 +227,16 @@ fn v2_is_swagger_with_definitions_and_protobuf_form() {
     assert_eq!(doc["swagger"], "2.0");
     let spec = &doc["definitions"]["io.k8s.api.core.v1.Service"]["properties"]["spec"];
     assert_eq!(spec["$ref"], "#/definitions/io.k8s.api.core.v1.ServiceSpec");
-    assert_eq!(doc["definitions"]["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]["type"], "string");
+    assert_eq!(
+        doc["definitions"]["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]["type"],
+        "string"
+    );
     let create = &doc["paths"]["/api/v1/namespaces/{namespace}/pods"]["post"];
     assert_eq!(create["parameters"][0]["in"], "body");
-    assert_eq!(create["parameters"][0]["schema"]["$ref"], "#/definitions/io.k8s.api.core.v1.Pod");
+    assert_eq!(
+        create["parameters"][0]["schema"]["$ref"],
+        "#/definitions/io.k8s.api.core.v1.Pod"
+    );
     let mut unsupported = Vec::new();
     for schema in doc["definitions"].as_object().unwrap().values() {
         gnostic::unsupported_schema_keys(schema, &mut unsupported);
@@ -177,5 +244,8 @@ fn v2_is_swagger_with_definitions_and_protobuf_form() {
     assert_eq!(unsupported, Vec::<String>::new());
     let pb = v2_document_protobuf();
     assert_eq!(&pb[..5], b"\x0a\x032.0");
-    assert_eq!(serde_json::from_slice::<Value>(v2_document_bytes()).unwrap(), doc);
+    assert_eq!(
+        serde_json::from_slice::<Value>(v2_document_bytes()).unwrap(),
+        doc
+    );
 }

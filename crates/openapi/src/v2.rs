@@ -20,7 +20,12 @@ fn param(p: &Param) -> Value {
     out.insert("name".into(), p.name.into());
     out.insert(
         "in".into(),
-        if p.location == Location::Path { "path" } else { "query" }.into(),
+        if p.location == Location::Path {
+            "path"
+        } else {
+            "query"
+        }
+        .into(),
     );
     if p.required {
         out.insert("required".into(), true.into());
@@ -105,7 +110,9 @@ pub(crate) fn document(specs: &[Spec]) -> Value {
     for spec in specs {
         paths.extend(spec.paths.iter().map(|p| (p.path.as_str(), path_item(p))));
         for (name, schema) in &spec.schemas {
-            definitions.entry(name.clone()).or_insert_with(|| schema.clone());
+            definitions
+                .entry(name.clone())
+                .or_insert_with(|| schema.clone());
         }
     }
     paths.sort_by(|a, b| a.0.cmp(b.0));

@@ -55,7 +55,12 @@ fn operation(op: &Operation) -> Value {
     if let Some((schema, media)) = &op.body {
         let content: Map<String, Value> = media
             .iter()
-            .map(|m| (m.to_string(), json!({"schema": {"$ref": format!("{REF_PREFIX}{schema}")}})))
+            .map(|m| {
+                (
+                    m.to_string(),
+                    json!({"schema": {"$ref": format!("{REF_PREFIX}{schema}")}}),
+                )
+            })
             .collect();
         let mut body = json!({"content": content});
         if !schema.ends_with(".DeleteOptions") {

@@ -258,3 +258,45 @@ impl State {
         self.history.push(event);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_persist_changes_nothing() {
+        let engine = Engine::new(&Config::default(), Restored::empty());
+        let mut ok = |_: &Event| Ok(());
+        engine
+            .create("/a".to_owned(), Bytes::from_static(b"1"), &mut ok)
+            .unwrap();
+        let mut watch = engine.watch("/", 0).unwrap();
+        let mut fail = |_: &Event| Err(Error::Backend("disk full".to_owned()));
+        let attempts: [Result<(), Error>; 3] = [
+            engine
+                .create("/b".to_owned(), Bytes::new(), &mut fail)
+                .map(drop),
+            engine
+                .update("/a".to_owned(), Bytes::new(), 2, &mut fail)
+                .map(drop),
+            engine.delete("/a", None, &mut fail).map(drop),
+        ];
+        for attempt in attempts {
+            assert!(matches!(attempt, Err(Error::Backend(_))), "{attempt:?}");
+        }
+        assert_eq!(engine.revision(), 2);
+        assert_eq!(engine.list("/", None, None).items.len(), 1);
+        assert_eq!(engine.get("/a").unwrap().value, Bytes::from_static(b"1"));
+        // The next successful write takes the next revision and is the first event seen.
+        let created = engine
+            .create("/c".to_owned(), Bytes::new(), &mut ok)
+            .unwrap();
+        assert_eq!(created.mod_revision, 3);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let first = std::pin::Pin::new(&mut watch).poll_next(&mut cx);
+        assert!(
+            matches!(&first, std::task::Poll::Ready(Some(event)) if event.revision() == 3),
+            "{first:?}"
+        );
+    }
+}

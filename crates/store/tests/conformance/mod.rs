@@ -31,6 +31,8 @@ macro_rules! conformance_suite {
             watch_expires_when_history_compacted,
             slow_watcher_is_ended_not_skipped,
             many_watchers_fan_out_by_prefix,
+            concurrent_writers_serialise,
+            dropping_the_store_ends_watches,
         );
     };
     (@tests $open:path; $($check:ident,)*) => {
@@ -450,4 +452,66 @@ pub async fn many_watchers_fan_out_by_prefix(open: &Open) {
         assert_eq!(collect(watcher, expected.len()).await, expected, "{prefix}");
         assert_idle(watcher).await;
     }
+}
+
+pub async fn concurrent_writers_serialise(open: &Open) {
+    let harness = open(Config::default());
+    let store: std::sync::Arc<dyn Store> = harness.store.into();
+    store.create("/counter", value("0")).await.unwrap();
+    let mut watch = store.watch("/", 0).await.unwrap();
+    let mut tasks = Vec::new();
+    for task in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut revisions = Vec::new();
+            for i in 0..10 {
+                let created = store.create(&format!("/t{task}/{i}"), value("x")).await;
+                revisions.push(created.unwrap().mod_revision);
+                // Read-modify-write with CAS retries, as GuaranteedUpdate does.
+                loop {
+                    let current = store.get("/counter").await.unwrap().unwrap();
+                    let n: u32 = std::str::from_utf8(&current.value)
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    let next = value(&(n + 1).to_string());
+                    match store.update("/counter", next, current.mod_revision).await {
+                        Ok(updated) => break revisions.push(updated.mod_revision),
+                        Err(Error::Conflict { .. }) => continue,
+                        Err(err) => panic!("{err:?}"),
+                    }
+                }
+            }
+            revisions
+        }));
+    }
+    let mut revisions = Vec::new();
+    for task in tasks {
+        revisions.extend(task.await.unwrap());
+    }
+    revisions.sort();
+    assert_eq!(
+        revisions,
+        (3..=162).collect::<Vec<_>>(),
+        "distinct and contiguous"
+    );
+    let counter = store.get("/counter").await.unwrap().unwrap();
+    assert_eq!(&counter.value[..], b"80", "no lost update");
+    let mut seen = Vec::new();
+    for _ in 0..160 {
+        seen.push(next(&mut watch).await.unwrap().revision());
+    }
+    assert_eq!(seen, revisions, "watch order is revision order");
+}
+
+pub async fn dropping_the_store_ends_watches(open: &Open) {
+    let harness = open(Config::default());
+    let mut watch = harness.store.watch("/", 0).await.unwrap();
+    harness.store.create("/a", value("1")).await.unwrap();
+    drop(harness);
+    assert_eq!(
+        next(&mut watch).await.map(|event| event.revision()),
+        Some(2)
+    );
+    assert_eq!(next(&mut watch).await, None);
 }
