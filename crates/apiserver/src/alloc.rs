@@ -93,7 +93,14 @@ impl IpAllocator {
                 .find(|v| !used.contains(v) && !reserved.contains(v))
         };
         let v = pick(dynamic_first, last, &self.used, &self.reserved)
-            .or_else(|| pick(first, dynamic_first.saturating_sub(1), &self.used, &self.reserved))
+            .or_else(|| {
+                pick(
+                    first,
+                    dynamic_first.saturating_sub(1),
+                    &self.used,
+                    &self.reserved,
+                )
+            })
             .ok_or(AllocError::IpFull)?;
         self.used.insert(v);
         Ok(Ipv4Addr::from(v))
@@ -188,10 +195,15 @@ mod tests {
         assert_eq!(got.len(), 12);
         a.allocate(dns).unwrap();
         assert_eq!(
-            a.allocate(Ipv4Addr::new(10, 0, 0, 5)).unwrap_err().to_string(),
+            a.allocate(Ipv4Addr::new(10, 0, 0, 5))
+                .unwrap_err()
+                .to_string(),
             "the provided IP (10.0.0.5) is not in the valid range. The range of valid IPs is 10.43.0.0/28"
         );
-        assert!(a.allocate(Ipv4Addr::new(10, 43, 0, 15)).is_err(), "broadcast");
+        assert!(
+            a.allocate(Ipv4Addr::new(10, 43, 0, 15)).is_err(),
+            "broadcast"
+        );
         a.release(dns);
         a.allocate(dns).unwrap();
     }
@@ -202,7 +214,10 @@ mod tests {
         let mut a = IpAllocator::new(net, &[]);
         for _ in 0..100 {
             let ip = a.allocate_next().unwrap();
-            assert!(u32::from(ip) >= u32::from(Ipv4Addr::new(10, 43, 1, 1)), "{ip}");
+            assert!(
+                u32::from(ip) >= u32::from(Ipv4Addr::new(10, 43, 1, 1)),
+                "{ip}"
+            );
         }
     }
 
@@ -210,7 +225,10 @@ mod tests {
     fn node_ports() {
         let mut p = PortAllocator::new(30000, 32767);
         p.allocate(30010).unwrap();
-        assert_eq!(p.allocate(30010).unwrap_err().to_string(), "provided port is already allocated");
+        assert_eq!(
+            p.allocate(30010).unwrap_err().to_string(),
+            "provided port is already allocated"
+        );
         assert_eq!(
             p.allocate(8080).unwrap_err().to_string(),
             "provided port is not in the valid range. The range of valid ports is 30000-32767"

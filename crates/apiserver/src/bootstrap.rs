@@ -10,10 +10,17 @@ use crate::objects::{Objects, WriteOptions};
 use crate::status::ApiError;
 
 /// Namespaces that exist from the start and may not be deleted.
-pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const SYSTEM_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// Creates `obj` unless an object of that name exists already.
-pub async fn ensure(objects: &Objects, resource: &str, group: &str, ns: Option<&str>, obj: Value) -> Result<(), ApiError> {
+pub async fn ensure(
+    objects: &Objects,
+    resource: &str,
+    group: &str,
+    ns: Option<&str>,
+    obj: Value,
+) -> Result<(), ApiError> {
     let r = lookup(group, "v1", resource).expect("served resource");
     let opts = WriteOptions {
         field_manager: "kube-apiserver".into(),
@@ -28,7 +35,14 @@ pub async fn ensure(objects: &Objects, resource: &str, group: &str, ns: Option<&
 
 pub async fn bootstrap(objects: &Objects, advertise: Ipv4Addr, port: u16) -> Result<(), ApiError> {
     for ns in SYSTEM_NAMESPACES {
-        ensure(objects, "namespaces", "", None, json!({"metadata": {"name": ns}})).await?;
+        ensure(
+            objects,
+            "namespaces",
+            "",
+            None,
+            json!({"metadata": {"name": ns}}),
+        )
+        .await?;
     }
     let service_ip = objects.services.nth_ip(1).to_string();
     ensure(

@@ -56,8 +56,16 @@ pub fn check_kind(r: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
         )));
     };
     let api_version = r.api_version();
-    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
-    let version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
+    let kind = map
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let version = map
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     if !version.is_empty() && version != api_version {
         return Err(ApiError::bad_request(format!(
             "the API version in the data ({version}) does not match the expected API version ({api_version})"
@@ -65,8 +73,16 @@ pub fn check_kind(r: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
     }
     if !kind.is_empty() && kind != r.kind {
         let plain_version = version.rsplit('/').next().unwrap_or(r.version);
-        let plain_version = if plain_version.is_empty() { r.version } else { plain_version };
-        let group_prefix = if r.group.is_empty() { "core" } else { r.group.split('.').next().unwrap_or(r.group) };
+        let plain_version = if plain_version.is_empty() {
+            r.version
+        } else {
+            plain_version
+        };
+        let group_prefix = if r.group.is_empty() {
+            "core"
+        } else {
+            r.group.split('.').next().unwrap_or(r.group)
+        };
         return Err(ApiError::bad_request(format!(
             "{kind} in version \"{plain_version}\" cannot be handled as a {}: converting ({plain_version}.{kind}) to ({group_prefix}.{}): unknown conversion",
             r.kind, r.kind
@@ -141,7 +157,12 @@ fn diff_keys(input: &Value, known: &Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
-fn diff_maps(input: &Map<String, Value>, known: &Map<String, Value>, path: &str, out: &mut Vec<String>) {
+fn diff_maps(
+    input: &Map<String, Value>,
+    known: &Map<String, Value>,
+    path: &str,
+    out: &mut Vec<String>,
+) {
     for (key, value) in input {
         let child = if path.is_empty() {
             key.clone()
@@ -158,7 +179,10 @@ fn diff_maps(input: &Map<String, Value>, known: &Map<String, Value>, path: &str,
 
 /// The 400 a Strict request gets for unknown fields, or the warnings a Warn request gets.
 pub fn unknown_field_messages(fields: &[String]) -> Vec<String> {
-    fields.iter().map(|f| format!("unknown field \"{f}\"")).collect()
+    fields
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect()
 }
 
 pub fn strict_error(fields: &[String]) -> ApiError {
@@ -188,7 +212,10 @@ mod tests {
         });
         assert_eq!(
             unknown_fields(pods(), &pod).unwrap(),
-            vec!["spec.containers[0].colour".to_string(), "spec.bogus".to_string()]
+            vec![
+                "spec.containers[0].colour".to_string(),
+                "spec.bogus".to_string()
+            ]
         );
         assert_eq!(
             strict_error(&["spec.bogus".into()]).message,
@@ -201,7 +228,10 @@ mod tests {
         let bad = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": 5}});
         let err = unknown_fields(pods(), &bad).unwrap_err();
         assert_eq!(err.code, 400);
-        assert!(err.message.starts_with("Pod in version \"v1\" cannot be handled as a Pod: "));
+        assert!(
+            err.message
+                .starts_with("Pod in version \"v1\" cannot be handled as a Pod: ")
+        );
 
         let mut svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}});
         assert_eq!(
@@ -221,12 +251,21 @@ mod tests {
 
     #[test]
     fn media_types_and_parse_errors() {
-        assert_eq!(body_format(Some("application/json; charset=utf-8")).unwrap(), BodyFormat::Json);
-        assert_eq!(body_format(Some("application/yaml")).unwrap(), BodyFormat::Yaml);
+        assert_eq!(
+            body_format(Some("application/json; charset=utf-8")).unwrap(),
+            BodyFormat::Json
+        );
+        assert_eq!(
+            body_format(Some("application/yaml")).unwrap(),
+            BodyFormat::Yaml
+        );
         assert_eq!(body_format(Some("text/plain")).unwrap_err().code, 415);
         let err = parse(BodyFormat::Json, b"{bad").unwrap_err();
         assert_eq!(err.code, 400);
-        assert!(err.message.starts_with("couldn't get version/kind; json parse error: "));
+        assert!(
+            err.message
+                .starts_with("couldn't get version/kind; json parse error: ")
+        );
         let v = parse(BodyFormat::Yaml, b"kind: Pod\nmetadata:\n  name: a\n").unwrap();
         assert_eq!(v["metadata"]["name"], "a");
         assert_eq!(parse(BodyFormat::Yaml, b"a: [").unwrap_err().code, 400);

@@ -20,7 +20,9 @@ pub fn version() -> Value {
 }
 
 fn in_group(group: &str) -> impl Iterator<Item = &'static ResourceInfo> + '_ {
-    resources::RESOURCES.iter().filter(move |r| r.group == group)
+    resources::RESOURCES
+        .iter()
+        .filter(move |r| r.group == group)
 }
 
 /// Aggregated discovery for the core group (`/api`) or all named groups (`/apis`).
@@ -188,7 +190,9 @@ mod tests {
     fn aggregated_core_lists_pods_with_short_names_and_subresources() {
         let doc = aggregated(true, "v2");
         assert_eq!(doc["items"].as_array().unwrap().len(), 1);
-        let resources = doc["items"][0]["versions"][0]["resources"].as_array().unwrap();
+        let resources = doc["items"][0]["versions"][0]["resources"]
+            .as_array()
+            .unwrap();
         let pods = resources.iter().find(|r| r["resource"] == "pods").unwrap();
         assert_eq!(pods["shortNames"], json!(["po"]));
         assert_eq!(pods["categories"], json!(["all"]));
@@ -206,7 +210,10 @@ mod tests {
             .iter()
             .find(|s| s["subresource"] == "status")
             .unwrap();
-        assert_eq!(status["responseKind"], json!({"group": "", "version": "v1", "kind": "Pod"}));
+        assert_eq!(
+            status["responseKind"],
+            json!({"group": "", "version": "v1", "kind": "Pod"})
+        );
     }
 
     #[test]
@@ -228,7 +235,10 @@ mod tests {
         assert!(names.contains(&"pods/exec"));
         assert!(names.contains(&"services"));
         assert!(resource_list("apps", "v1").is_none());
-        assert_eq!(groups()["groups"][0]["preferredVersion"]["groupVersion"], "discovery.k8s.io/v1");
+        assert_eq!(
+            groups()["groups"][0]["preferredVersion"]["groupVersion"],
+            "discovery.k8s.io/v1"
+        );
         assert!(group("discovery.k8s.io").is_some());
         assert!(group("apps").is_none());
     }

@@ -94,11 +94,20 @@ impl ApiServer {
     }
 
     fn authenticated(&self, req: &Request<Incoming>) -> bool {
-        let Some(value) = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        let Some(value) = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
             return false;
         };
-        match value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
-            Some(token) => constant_time_eq(token.trim().as_bytes(), self.config.admin_token.as_bytes()),
+        match value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+        {
+            Some(token) => {
+                constant_time_eq(token.trim().as_bytes(), self.config.admin_token.as_bytes())
+            }
             None => false,
         }
     }
@@ -125,8 +134,16 @@ impl ApiServer {
         }
     }
 
-    async fn dispatch(self: Arc<Self>, req: Request<Incoming>, route: Route) -> Result<Response<Body>, ApiError> {
-        let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(String::from);
+    async fn dispatch(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        route: Route,
+    ) -> Result<Response<Body>, ApiError> {
+        let accept = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
         let get_only = |req: &Request<Incoming>| {
             if req.method() == ::http::Method::GET || req.method() == ::http::Method::HEAD {
                 Ok(())
@@ -150,7 +167,9 @@ impl ApiServer {
                 match negotiate::aggregated_discovery(accept.as_deref()) {
                     Some(v) => Ok(bytes_response(
                         200,
-                        &format!("application/json;g=apidiscovery.k8s.io;v={v};as=APIGroupDiscoveryList"),
+                        &format!(
+                            "application/json;g=apidiscovery.k8s.io;v={v};as=APIGroupDiscoveryList"
+                        ),
                         serde_json::to_vec(&discovery::aggregated(core, v)).unwrap_or_default(),
                     )),
                     None if core => Ok(json_response(200, &discovery::core_versions())),
@@ -159,7 +178,9 @@ impl ApiServer {
             }
             Route::Group(g) => {
                 get_only(&req)?;
-                discovery::group(&g).map(|d| json_response(200, &d)).ok_or_else(ApiError::no_route)
+                discovery::group(&g)
+                    .map(|d| json_response(200, &d))
+                    .ok_or_else(ApiError::no_route)
             }
             Route::ResourceList { group, version } => {
                 get_only(&req)?;
@@ -169,22 +190,41 @@ impl ApiServer {
             }
             Route::OpenApiV3Index => {
                 get_only(&req)?;
-                Ok(json_response(200, &kubelite_openapi::v3_index()))
+                Ok(bytes_response(
+                    200,
+                    "application/json",
+                    kubelite_openapi::v3_index_bytes(),
+                ))
             }
             Route::OpenApiV3(path) => {
                 get_only(&req)?;
-                let bytes = kubelite_openapi::v3_document_bytes(&path).ok_or_else(ApiError::no_route)?;
+                let bytes =
+                    kubelite_openapi::v3_document_bytes(&path).ok_or_else(ApiError::no_route)?;
                 let mut resp = bytes_response(200, "application/json", bytes);
-                if let Some(hash) = kubelite_openapi::v3_hash(&path) {
-                    if let Ok(v) = format!("\"{hash}\"").parse() {
-                        resp.headers_mut().insert(header::ETAG, v);
-                    }
+                if let Some(hash) = kubelite_openapi::v3_hash(&path)
+                    && let Ok(v) = format!("\"{hash}\"").parse()
+                {
+                    resp.headers_mut().insert(header::ETAG, v);
                 }
                 Ok(resp)
             }
             Route::OpenApiV2 => {
                 get_only(&req)?;
-                Ok(json_response(200, &kubelite_openapi::v2_document()))
+                // kubectl before 1.29 reads only the protobuf form.
+                let accept = accept.unwrap_or_default();
+                if accept.contains("protobuf") && !accept.contains("application/json") {
+                    Ok(bytes_response(
+                        200,
+                        kubelite_openapi::V2_PROTOBUF_CONTENT_TYPE,
+                        kubelite_openapi::v2_document_protobuf(),
+                    ))
+                } else {
+                    Ok(bytes_response(
+                        200,
+                        "application/json",
+                        kubelite_openapi::v2_document_bytes(),
+                    ))
+                }
             }
             Route::NotFound => Err(ApiError::no_route()),
         }

@@ -29,7 +29,12 @@ pub async fn run(server: Arc<ApiServer>, stop: CancellationToken) {
                 true
             }
         };
-        let mut watch = match server.objects.store.watch(&prefix(ns_res, None), start).await {
+        let mut watch = match server
+            .objects
+            .store
+            .watch(&prefix(ns_res, None), start)
+            .await
+        {
             Ok(w) => w,
             Err(e) => {
                 tracing::warn!("namespace lifecycle watch: {e}");
@@ -37,7 +42,11 @@ pub async fn run(server: Arc<ApiServer>, stop: CancellationToken) {
                 continue;
             }
         };
-        let retry = tokio::time::sleep(if pending { Duration::from_secs(1) } else { Duration::from_secs(3600) });
+        let retry = tokio::time::sleep(if pending {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_secs(3600)
+        });
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = retry => {}
@@ -49,7 +58,10 @@ pub async fn run(server: Arc<ApiServer>, stop: CancellationToken) {
 /// Reconciles every namespace; true while one is still terminating.
 async fn reconcile_all(server: &ApiServer) -> Result<bool, ApiError> {
     let ns_res = lookup("", "v1", "namespaces").expect("namespaces served");
-    let page = server.objects.list(ns_res, None, None, None, &|_| true).await?;
+    let page = server
+        .objects
+        .list(ns_res, None, None, None, &|_| true)
+        .await?;
     let mut pending = false;
     for ns in page.items {
         let name = meta::name(&ns).to_string();
@@ -64,7 +76,13 @@ async fn reconcile_all(server: &ApiServer) -> Result<bool, ApiError> {
                 json!({"metadata": {"name": "default", "namespace": name}}),
             )
             .await
-            .or_else(|e| if e.code == 403 || e.code == 404 { Ok(()) } else { Err(e) })?;
+            .or_else(|e| {
+                if e.code == 403 || e.code == 404 {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })?;
         }
     }
     Ok(pending)
@@ -75,11 +93,18 @@ async fn reconcile_all(server: &ApiServer) -> Result<bool, ApiError> {
 async fn finish_deletion(server: &ApiServer, ns: &str) -> Result<bool, ApiError> {
     let mut remaining = 0;
     for r in RESOURCES.iter().filter(|r| r.namespaced) {
-        let page = server.objects.list(r, Some(ns), None, None, &|_| true).await?;
+        let page = server
+            .objects
+            .list(r, Some(ns), None, None, &|_| true)
+            .await?;
         for obj in page.items {
             remaining += 1;
             let name = meta::name(&obj).to_string();
-            match server.objects.delete(r, Some(ns), &name, &DeleteOptions::default()).await {
+            match server
+                .objects
+                .delete(r, Some(ns), &name, &DeleteOptions::default())
+                .await
+            {
                 Ok(_) => {}
                 Err(e) if e.code == 404 => {}
                 Err(e) => return Err(e),
@@ -91,7 +116,12 @@ async fn finish_deletion(server: &ApiServer, ns: &str) -> Result<bool, ApiError>
         let left: usize = {
             let mut n = 0;
             for r in RESOURCES.iter().filter(|r| r.namespaced) {
-                n += server.objects.list(r, Some(ns), Some(1), None, &|_| true).await?.items.len();
+                n += server
+                    .objects
+                    .list(r, Some(ns), Some(1), None, &|_| true)
+                    .await?
+                    .items
+                    .len();
             }
             n
         };
@@ -105,13 +135,19 @@ async fn finish_deletion(server: &ApiServer, ns: &str) -> Result<bool, ApiError>
         ..Default::default()
     };
     let drop_finalizer = |current: Option<&Value>| -> Result<Value, ApiError> {
-        let mut obj = current.cloned().ok_or_else(|| ApiError::not_found("namespaces", ns))?;
+        let mut obj = current
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("namespaces", ns))?;
         if let Some(f) = obj["spec"]["finalizers"].as_array_mut() {
             f.retain(|v| v != "kubernetes");
         }
         Ok(obj)
     };
-    match server.objects.modify(ns_res, None, ns, Some("finalize"), &opts, &drop_finalizer).await {
+    match server
+        .objects
+        .modify(ns_res, None, ns, Some("finalize"), &opts, &drop_finalizer)
+        .await
+    {
         Ok(_) => Ok(true),
         Err(e) if e.code == 404 => Ok(true),
         Err(e) => Err(e),

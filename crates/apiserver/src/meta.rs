@@ -63,7 +63,11 @@ pub fn finalizers(obj: &Value) -> Vec<String> {
     obj.get("metadata")
         .and_then(|m| m.get("finalizers"))
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -91,6 +95,9 @@ mod tests {
         let mut bad = json!(3);
         metadata_mut(&mut bad).insert("name".into(), json!("b"));
         assert_eq!(name(&bad), "b");
-        assert_eq!(format_time("2026-11-26T06:10:14.5Z".parse().unwrap()), "2026-11-26T06:10:14Z");
+        assert_eq!(
+            format_time("2026-11-26T06:10:14.5Z".parse().unwrap()),
+            "2026-11-26T06:10:14Z"
+        );
     }
 }

@@ -39,7 +39,10 @@ fn media_ranges(accept: &str) -> impl Iterator<Item = MediaRange<'_>> {
 }
 
 fn json_like(mime: &str) -> bool {
-    matches!(mime, "application/json" | "application/*" | "*/*" | "application/yaml" | "")
+    matches!(
+        mime,
+        "application/json" | "application/*" | "*/*" | "application/yaml" | ""
+    )
 }
 
 /// Picks the output for `accept`; the first range this server can produce wins, as in
@@ -122,7 +125,9 @@ mod tests {
         let kubectl = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
         assert_eq!(aggregated_discovery(Some(kubectl)), Some("v2"));
         assert_eq!(
-            aggregated_discovery(Some("application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList")),
+            aggregated_discovery(Some(
+                "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+            )),
             Some("v2beta1")
         );
         assert_eq!(aggregated_discovery(Some("application/json, */*")), None);

@@ -98,7 +98,10 @@ fn now() -> String {
 }
 
 fn qos_class(pod: &Value) -> &'static str {
-    let containers = pod["spec"]["containers"].as_array().cloned().unwrap_or_default();
+    let containers = pod["spec"]["containers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let mut any = false;
     let mut guaranteed = !containers.is_empty();
     for c in &containers {
@@ -140,14 +143,24 @@ impl Objects {
         Objects { store, services }
     }
 
-    async fn get_kv(&self, r: &ResourceInfo, ns: Option<&str>, name: &str) -> Result<KeyValue, ApiError> {
+    async fn get_kv(
+        &self,
+        r: &ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Result<KeyValue, ApiError> {
         self.store
             .get(&key(r, ns, name))
             .await?
             .ok_or_else(|| ApiError::not_found(&r.qualified_plural(), name).in_group(r.group))
     }
 
-    pub async fn get(&self, r: &ResourceInfo, ns: Option<&str>, name: &str) -> Result<Value, ApiError> {
+    pub async fn get(
+        &self,
+        r: &ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Result<Value, ApiError> {
         decode(&self.get_kv(r, ns, name).await?)
     }
 
@@ -177,21 +190,37 @@ impl Objects {
                 if filter(&obj) {
                     items.push(obj);
                     if limit.is_some_and(|l| items.len() >= l) {
-                        let more = page.more || kv.key != page.items.last().map(|k| k.key.clone()).unwrap_or_default();
+                        let more = page.more
+                            || kv.key
+                                != page.items.last().map(|k| k.key.clone()).unwrap_or_default();
                         let next = if more { Some(kv.key.clone()) } else { None };
-                        return Ok(Page { items, revision, next });
+                        return Ok(Page {
+                            items,
+                            revision,
+                            next,
+                        });
                     }
                 }
             }
             if !page.more || last_key.is_none() {
-                return Ok(Page { items, revision, next: None });
+                return Ok(Page {
+                    items,
+                    revision,
+                    next: None,
+                });
             }
             cursor = last_key;
         }
     }
 
-    async fn ensure_namespace_open(&self, r: &ResourceInfo, ns: &str, name: &str) -> Result<(), ApiError> {
-        let ns_info = kubelite_api::resources::lookup("", "v1", "namespaces").expect("namespaces served");
+    async fn ensure_namespace_open(
+        &self,
+        r: &ResourceInfo,
+        ns: &str,
+        name: &str,
+    ) -> Result<(), ApiError> {
+        let ns_info =
+            kubelite_api::resources::lookup("", "v1", "namespaces").expect("namespaces served");
         let Some(kv) = self.store.get(&key(ns_info, None, ns)).await? else {
             return Err(ApiError::not_found("namespaces", ns));
         };
@@ -200,7 +229,9 @@ impl Objects {
             return Err(ApiError::forbidden(
                 &r.qualified_plural(),
                 name,
-                format!("unable to create new content in namespace {ns} because it is being terminated"),
+                format!(
+                    "unable to create new content in namespace {ns} because it is being terminated"
+                ),
             ));
         }
         Ok(())
@@ -211,13 +242,26 @@ impl Objects {
     }
 
     /// Creates `obj` (already checked against the URL's kind and namespace).
-    pub async fn create(&self, r: &ResourceInfo, ns: Option<&str>, mut obj: Value, opts: &WriteOptions) -> Result<Value, ApiError> {
+    pub async fn create(
+        &self,
+        r: &ResourceInfo,
+        ns: Option<&str>,
+        mut obj: Value,
+        opts: &WriteOptions,
+    ) -> Result<Value, ApiError> {
         let meta = meta::metadata_mut(&mut obj);
-        if meta.get("name").and_then(Value::as_str).unwrap_or("").is_empty() {
-            if let Some(prefix) = meta.get("generateName").and_then(Value::as_str).filter(|s| !s.is_empty()) {
-                let name = format!("{prefix}{}", random_suffix());
-                meta.insert("name".into(), Value::String(name));
-            }
+        if meta
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+            && let Some(prefix) = meta
+                .get("generateName")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        {
+            let name = format!("{prefix}{}", random_suffix());
+            meta.insert("name".into(), Value::String(name));
         }
         if r.namespaced {
             if let Some(ns) = ns {
@@ -226,10 +270,19 @@ impl Objects {
         } else {
             meta.remove("namespace");
         }
-        for k in ["resourceVersion", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+        for k in [
+            "resourceVersion",
+            "selfLink",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ] {
             meta.remove(k);
         }
-        meta.insert("uid".into(), Value::String(uuid::Uuid::new_v4().to_string()));
+        meta.insert(
+            "uid".into(),
+            Value::String(uuid::Uuid::new_v4().to_string()),
+        );
         meta.insert("creationTimestamp".into(), Value::String(now()));
         let name = meta::name(&obj).to_string();
 
@@ -246,7 +299,11 @@ impl Objects {
             self.ensure_namespace_open(r, ns, &name).await?;
         }
         let claim = if r.kind == "Service" {
-            Some(self.services.claim(None, &mut obj).map_err(|e| Self::invalid(r, &name, &e))?)
+            Some(
+                self.services
+                    .claim(None, &mut obj)
+                    .map_err(|e| Self::invalid(r, &name, &e))?,
+            )
         } else {
             None
         };
@@ -306,15 +363,28 @@ impl Objects {
             return Err(Self::invalid(r, &name, &errors));
         }
         let claim = if r.kind == "Service" && subresource.is_none() {
-            Some(self.services.claim(Some(old), &mut new).map_err(|e| Self::invalid(r, &name, &e))?)
+            Some(
+                self.services
+                    .claim(Some(old), &mut new)
+                    .map_err(|e| Self::invalid(r, &name, &e))?,
+            )
         } else {
             None
         };
         let new = match (opts.apply, subresource) {
             (true, _) => new,
             (false, Some("binding")) => new,
-            (false, Some(sub)) => kubelite_fieldmanager::update_subresource(r.kind, Some(old), &new, &opts.field_manager, sub, &now()),
-            (false, None) => kubelite_fieldmanager::update(r.kind, Some(old), &new, &opts.field_manager, &now()),
+            (false, Some(sub)) => kubelite_fieldmanager::update_subresource(
+                r.kind,
+                Some(old),
+                &new,
+                &opts.field_manager,
+                sub,
+                &now(),
+            ),
+            (false, None) => {
+                kubelite_fieldmanager::update(r.kind, Some(old), &new, &opts.field_manager, &now())
+            }
         };
         let finish = |claim: Option<crate::service_alloc::Claim<'_>>, ok: bool| {
             if let Some(c) = claim {
@@ -337,8 +407,12 @@ impl Objects {
                     }
                     Ok(new)
                 }
-                Err(kubelite_store::Error::Conflict { .. }) => Err(ApiError::modified(&r.qualified_plural(), &name).in_group(r.group)),
-                Err(kubelite_store::Error::NotFound) => Err(ApiError::not_found(&r.qualified_plural(), &name).in_group(r.group)),
+                Err(kubelite_store::Error::Conflict { .. }) => {
+                    Err(ApiError::modified(&r.qualified_plural(), &name).in_group(r.group))
+                }
+                Err(kubelite_store::Error::NotFound) => {
+                    Err(ApiError::not_found(&r.qualified_plural(), &name).in_group(r.group))
+                }
                 Err(e) => Err(e.into()),
             };
         }
@@ -350,8 +424,12 @@ impl Objects {
             Err(e) => {
                 finish(claim, false);
                 Err(match e {
-                    kubelite_store::Error::Conflict { .. } => ApiError::modified(&r.qualified_plural(), &name).in_group(r.group),
-                    kubelite_store::Error::NotFound => ApiError::not_found(&r.qualified_plural(), &name).in_group(r.group),
+                    kubelite_store::Error::Conflict { .. } => {
+                        ApiError::modified(&r.qualified_plural(), &name).in_group(r.group)
+                    }
+                    kubelite_store::Error::NotFound => {
+                        ApiError::not_found(&r.qualified_plural(), &name).in_group(r.group)
+                    }
                     other => other.into(),
                 })
             }
@@ -375,13 +453,17 @@ impl Objects {
             }
             None => return Err(ApiError::not_found(&r.qualified_plural(), name).in_group(r.group)),
         };
-        if let Some(rv) = meta::resource_version(&new) {
-            if rv != kv.mod_revision.to_string() {
-                return Err(ApiError::modified(&r.qualified_plural(), name).in_group(r.group));
-            }
+        if let Some(rv) = meta::resource_version(&new)
+            && rv != kv.mod_revision.to_string()
+        {
+            return Err(ApiError::modified(&r.qualified_plural(), name).in_group(r.group));
         }
         let old = decode(&kv)?;
-        Ok((self.write_update(r, subresource, &old, kv.mod_revision, new, opts).await?, false))
+        Ok((
+            self.write_update(r, subresource, &old, kv.mod_revision, new, opts)
+                .await?,
+            false,
+        ))
     }
 
     /// Read-modify-write with retries on conflict: `change` turns the current object into the
@@ -409,7 +491,10 @@ impl Objects {
             };
             let old = decode(&kv)?;
             let new = change(Some(&old))?;
-            match self.write_update(r, subresource, &old, kv.mod_revision, new, opts).await {
+            match self
+                .write_update(r, subresource, &old, kv.mod_revision, new, opts)
+                .await
+            {
                 Err(e) if e.code == 409 && e.reason == "Conflict" => continue,
                 other => return other.map(|o| (o, false)),
             }
@@ -418,26 +503,42 @@ impl Objects {
     }
 
     /// DELETE of one object, with graceful deletion for Pods bound to a node and finalizers.
-    pub async fn delete(&self, r: &ResourceInfo, ns: Option<&str>, name: &str, opts: &DeleteOptions) -> Result<Deleted, ApiError> {
+    pub async fn delete(
+        &self,
+        r: &ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+        opts: &DeleteOptions,
+    ) -> Result<Deleted, ApiError> {
         let plural = r.qualified_plural();
         for _ in 0..16 {
             let kv = self.get_kv(r, ns, name).await?;
             let old = decode(&kv)?;
-            if let Some(uid) = &opts.precondition_uid {
-                if uid != meta::uid(&old) {
-                    return Err(ApiError::conflict(&plural, name, format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", meta::uid(&old))).in_group(r.group));
-                }
+            if let Some(uid) = &opts.precondition_uid
+                && uid != meta::uid(&old)
+            {
+                return Err(ApiError::conflict(
+                    &plural,
+                    name,
+                    format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                        meta::uid(&old)
+                    ),
+                )
+                .in_group(r.group));
             }
-            if let Some(rv) = &opts.precondition_resource_version {
-                if *rv != kv.mod_revision.to_string() {
-                    return Err(ApiError::conflict(&plural, name, format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}", kv.mod_revision)).in_group(r.group));
-                }
+            if let Some(rv) = &opts.precondition_resource_version
+                && *rv != kv.mod_revision.to_string()
+            {
+                return Err(ApiError::conflict(&plural, name, format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}", kv.mod_revision)).in_group(r.group));
             }
             let grace = self.grace_period(r, &old, opts);
             let waits = grace > 0 || !meta::finalizers(&old).is_empty() || r.kind == "Namespace";
             if waits {
                 let already = meta::is_deleting(&old);
-                let current = old["metadata"]["deletionGracePeriodSeconds"].as_i64().unwrap_or(0);
+                let current = old["metadata"]["deletionGracePeriodSeconds"]
+                    .as_i64()
+                    .unwrap_or(0);
                 if already && grace >= current {
                     return Ok(Deleted::Pending(old));
                 }
@@ -452,7 +553,11 @@ impl Objects {
                 if opts.dry_run {
                     return Ok(Deleted::Pending(new));
                 }
-                match self.store.update(&kv.key, encode(&new), kv.mod_revision).await {
+                match self
+                    .store
+                    .update(&kv.key, encode(&new), kv.mod_revision)
+                    .await
+                {
                     Ok(kv) => return Ok(Deleted::Pending(decode(&kv)?)),
                     Err(kubelite_store::Error::Conflict { .. }) => continue,
                     Err(kubelite_store::Error::NotFound) => {
@@ -472,7 +577,9 @@ impl Objects {
                     return Ok(Deleted::Gone(old));
                 }
                 Err(kubelite_store::Error::Conflict { .. }) => continue,
-                Err(kubelite_store::Error::NotFound) => return Err(ApiError::not_found(&plural, name).in_group(r.group)),
+                Err(kubelite_store::Error::NotFound) => {
+                    return Err(ApiError::not_found(&plural, name).in_group(r.group));
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -485,8 +592,13 @@ impl Objects {
         if r.kind != "Pod" {
             return 0;
         }
-        let bound = obj["spec"]["nodeName"].as_str().is_some_and(|n| !n.is_empty());
-        let terminal = matches!(obj["status"]["phase"].as_str(), Some("Succeeded" | "Failed"));
+        let bound = obj["spec"]["nodeName"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty());
+        let terminal = matches!(
+            obj["status"]["phase"].as_str(),
+            Some("Succeeded" | "Failed")
+        );
         if !bound || terminal {
             return 0;
         }
@@ -501,8 +613,15 @@ impl Objects {
 /// (its node finishes it) or a Namespace whose content is still being removed.
 fn held_back(r: &ResourceInfo, obj: &Value) -> bool {
     match r.kind {
-        "Pod" => obj["metadata"]["deletionGracePeriodSeconds"].as_i64().unwrap_or(0) > 0,
-        "Namespace" => obj["spec"]["finalizers"].as_array().is_some_and(|f| !f.is_empty()),
+        "Pod" => {
+            obj["metadata"]["deletionGracePeriodSeconds"]
+                .as_i64()
+                .unwrap_or(0)
+                > 0
+        }
+        "Namespace" => obj["spec"]["finalizers"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty()),
         _ => false,
     }
 }
@@ -511,7 +630,9 @@ fn random_suffix() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let mut rng = rand::rng();
-    (0..5).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..5)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 #[cfg(test)]
@@ -522,19 +643,33 @@ mod tests {
     fn keys() {
         let pods = kubelite_api::resources::lookup("", "v1", "pods").unwrap();
         let ns = kubelite_api::resources::lookup("", "v1", "namespaces").unwrap();
-        let slices = kubelite_api::resources::lookup("discovery.k8s.io", "v1", "endpointslices").unwrap();
+        let slices =
+            kubelite_api::resources::lookup("discovery.k8s.io", "v1", "endpointslices").unwrap();
         assert_eq!(key(pods, Some("default"), "a"), "/registry/pods/default/a");
         assert_eq!(prefix(pods, None), "/registry/pods/");
         assert_eq!(key(ns, None, "default"), "/registry/namespaces/default");
-        assert_eq!(prefix(slices, Some("x")), "/registry/endpointslices.discovery.k8s.io/x/");
+        assert_eq!(
+            prefix(slices, Some("x")),
+            "/registry/endpointslices.discovery.k8s.io/x/"
+        );
     }
 
     #[test]
     fn qos() {
-        assert_eq!(qos_class(&json!({"spec": {"containers": [{"name": "a"}]}})), "BestEffort");
-        assert_eq!(qos_class(&json!({"spec": {"containers": [{"resources": {"requests": {"cpu": "1"}}}]}})), "Burstable");
         assert_eq!(
-            qos_class(&json!({"spec": {"containers": [{"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]}})),
+            qos_class(&json!({"spec": {"containers": [{"name": "a"}]}})),
+            "BestEffort"
+        );
+        assert_eq!(
+            qos_class(
+                &json!({"spec": {"containers": [{"resources": {"requests": {"cpu": "1"}}}]}})
+            ),
+            "Burstable"
+        );
+        assert_eq!(
+            qos_class(
+                &json!({"spec": {"containers": [{"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]}})
+            ),
             "Guaranteed"
         );
     }

@@ -35,7 +35,9 @@ fn patch_type(headers: &HeaderMap) -> Result<PatchType, ApiError> {
         other => Err(ApiError::new(
             415,
             "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {other})"),
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {other})"
+            ),
         )),
     }
 }
@@ -47,7 +49,8 @@ fn unprocessable(message: String) -> ApiError {
         "Invalid",
         "the server rejected our request due to an error in our request",
     );
-    e.details = Some(json!({"causes": [{"reason": "UnexpectedServerResponse", "message": message}]}));
+    e.details =
+        Some(json!({"causes": [{"reason": "UnexpectedServerResponse", "message": message}]}));
     e
 }
 
@@ -79,7 +82,10 @@ fn parse(kind: PatchType, body: &[u8]) -> Result<Parsed, ApiError> {
             Ok(_) => Err(ApiError::bad_request(
                 "error decoding YAML: json: cannot unmarshal array into Go value of type map[string]interface {}",
             )),
-            Err(e) => Err(ApiError::bad_request(format!("error decoding YAML: {}", e.message))),
+            Err(e) => Err(ApiError::bad_request(format!(
+                "error decoding YAML: {}",
+                e.message
+            ))),
         },
     }
 }
@@ -107,7 +113,10 @@ pub async fn patch(
                 "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
             ));
         }
-        opts = WriteOptions { apply: true, ..opts };
+        opts = WriteOptions {
+            apply: true,
+            ..opts
+        };
     } else if query.get("force").is_some() {
         return Err(ApiError::new(
             422,
@@ -124,10 +133,19 @@ pub async fn patch(
             (Parsed::Apply(applied), live) => {
                 let mut applied = applied.clone();
                 decode::check_kind(r, &mut applied)?;
-                kubelite_fieldmanager::apply(r.kind, live, &applied, &opts.field_manager, force, &format_time(jiff::Timestamp::now()))
-                    .map_err(|e| apply_error(r, name, e))?
+                kubelite_fieldmanager::apply(
+                    r.kind,
+                    live,
+                    &applied,
+                    &opts.field_manager,
+                    force,
+                    &format_time(jiff::Timestamp::now()),
+                )
+                .map_err(|e| apply_error(r, name, e))?
             }
-            (_, None) => return Err(ApiError::not_found(&r.qualified_plural(), name).in_group(r.group)),
+            (_, None) => {
+                return Err(ApiError::not_found(&r.qualified_plural(), name).in_group(r.group));
+            }
             (Parsed::Json(p), Some(cur)) => {
                 let mut doc = cur.clone();
                 json_patch::patch(&mut doc, p).map_err(|e| unprocessable(e.to_string()))?;
@@ -138,19 +156,23 @@ pub async fn patch(
                 json_patch::merge(&mut doc, p);
                 doc
             }
-            (Parsed::Strategic(p), Some(cur)) => kubelite_patch::strategic_merge_patch(r.kind, cur, p)
-                .map_err(|e| match e.status_code() {
-                    400 => ApiError::bad_request(e.to_string()),
-                    422 => unprocessable(e.to_string()),
-                    _ => ApiError::internal(e),
-                })?,
+            (Parsed::Strategic(p), Some(cur)) => {
+                kubelite_patch::strategic_merge_patch(r.kind, cur, p).map_err(|e| {
+                    match e.status_code() {
+                        400 => ApiError::bad_request(e.to_string()),
+                        422 => unprocessable(e.to_string()),
+                        _ => ApiError::internal(e),
+                    }
+                })?
+            }
         };
         if let Some(cur) = current {
             // A resourceVersion in the patch is a precondition.
-            if let (Some(want), Some(have)) = (meta::resource_version(&result), meta::resource_version(cur)) {
-                if want != have {
-                    return Err(ApiError::modified(&r.qualified_plural(), name).in_group(r.group));
-                }
+            if let (Some(want), Some(have)) =
+                (meta::resource_version(&result), meta::resource_version(cur))
+                && want != have
+            {
+                return Err(ApiError::modified(&r.qualified_plural(), name).in_group(r.group));
             }
         }
         decode::check_kind(r, &mut result).map_err(|e| unprocessable(e.message))?;
@@ -165,7 +187,10 @@ pub async fn patch(
             }
         }
         if r.namespaced {
-            match (meta::namespace(&result).filter(|n| !n.is_empty()), namespace.as_deref()) {
+            match (
+                meta::namespace(&result).filter(|n| !n.is_empty()),
+                namespace.as_deref(),
+            ) {
                 (Some(a), Some(b)) if a != b => {
                     return Err(ApiError::bad_request(
                         "the namespace of the provided object does not match the namespace sent on the request",
@@ -195,7 +220,14 @@ pub async fn patch(
 
     let (obj, created) = server
         .objects
-        .modify(r, path.namespace.as_deref(), name, subresource, &opts, &change)
+        .modify(
+            r,
+            path.namespace.as_deref(),
+            name,
+            subresource,
+            &opts,
+            &change,
+        )
         .await?;
     let resp = json_response(if created { 201 } else { 200 }, &obj);
     let warnings = warnings.into_inner().unwrap_or_default();
@@ -209,7 +241,11 @@ fn apply_error(r: &ResourceInfo, name: &str, e: kubelite_fieldmanager::ApplyErro
                 .into_iter()
                 .map(|(reason, message, field)| json!({"reason": reason, "message": message, "field": field}))
                 .collect();
-            let mut err = ApiError::new(409, "Conflict", kubelite_fieldmanager::conflict_message(&conflicts));
+            let mut err = ApiError::new(
+                409,
+                "Conflict",
+                kubelite_fieldmanager::conflict_message(&conflicts),
+            );
             let mut details = json!({"name": name, "kind": r.qualified_plural(), "causes": causes});
             if !r.group.is_empty() {
                 details["group"] = json!(r.group);
@@ -233,14 +269,26 @@ mod tests {
 
     #[test]
     fn patch_types_and_parse_errors() {
-        assert_eq!(patch_type(&headers("application/merge-patch+json")).unwrap(), PatchType::Merge);
-        assert_eq!(patch_type(&headers("application/json")).unwrap_err().code, 415);
+        assert_eq!(
+            patch_type(&headers("application/merge-patch+json")).unwrap(),
+            PatchType::Merge
+        );
+        assert_eq!(
+            patch_type(&headers("application/json")).unwrap_err().code,
+            415
+        );
         let e = parse(PatchType::Json, b"{not json").err().unwrap();
         assert_eq!(e.code, 400);
         assert!(e.message.starts_with("error decoding patch: "));
-        assert_eq!(parse(PatchType::Merge, b"nope").err().unwrap().message, "Invalid JSON Patch");
+        assert_eq!(
+            parse(PatchType::Merge, b"nope").err().unwrap().message,
+            "Invalid JSON Patch"
+        );
         assert_eq!(parse(PatchType::Strategic, b"[1]").err().unwrap().code, 400);
         assert_eq!(parse(PatchType::Apply, b"a: [").err().unwrap().code, 400);
-        assert!(matches!(parse(PatchType::Apply, b"kind: Pod\n").unwrap(), Parsed::Apply(_)));
+        assert!(matches!(
+            parse(PatchType::Apply, b"kind: Pod\n").unwrap(),
+            Parsed::Apply(_)
+        ));
     }
 }

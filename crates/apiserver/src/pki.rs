@@ -69,8 +69,7 @@ impl Pki {
     /// addresses the serving certificate must cover.
     pub fn load_or_create(dir: &Path, names: &[String]) -> anyhow::Result<Pki> {
         let pki_dir: PathBuf = dir.join("pki");
-        fs::create_dir_all(&pki_dir)
-            .with_context(|| format!("creating {}", pki_dir.display()))?;
+        fs::create_dir_all(&pki_dir).with_context(|| format!("creating {}", pki_dir.display()))?;
         fs::set_permissions(&pki_dir, fs::Permissions::from_mode(0o700))?;
 
         let ca_key = match read_opt(&pki_dir.join("ca.key"))? {
@@ -145,7 +144,8 @@ impl Pki {
         let certs = CertificateDer::pem_slice_iter(self.cert_pem.as_bytes())
             .collect::<Result<Vec<_>, _>>()
             .context("parsing server.crt")?;
-        let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).context("parsing server.key")?;
+        let key =
+            PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).context("parsing server.key")?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?

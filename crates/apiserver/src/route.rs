@@ -24,7 +24,10 @@ pub enum Route {
     /// `/apis/{group}`
     Group(String),
     /// `/api/v1`, `/apis/{group}/{version}`
-    ResourceList { group: String, version: String },
+    ResourceList {
+        group: String,
+        version: String,
+    },
     OpenApiV2,
     OpenApiV3Index,
     OpenApiV3(String),
@@ -66,14 +69,15 @@ pub fn route(path: &str) -> Route {
 
 fn resource_path(group: &str, version: &str, rest: &[&str]) -> Option<ResourcePath> {
     let lookup = |plural: &str| resources::lookup(group, version, plural);
-    let build = |r: &'static ResourceInfo, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| {
-        Some(ResourcePath {
-            resource: r,
-            namespace: ns.map(String::from),
-            name: name.map(String::from),
-            subresource: sub.map(String::from),
-        })
-    };
+    let build =
+        |r: &'static ResourceInfo, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| {
+            Some(ResourcePath {
+                resource: r,
+                namespace: ns.map(String::from),
+                name: name.map(String::from),
+                subresource: sub.map(String::from),
+            })
+        };
     match rest {
         // /namespaces/{ns}/{plural}[/{name}[/{sub}]] for namespaced resources.
         ["namespaces", ns, plural, tail @ ..] if lookup(plural).is_some_and(|r| r.namespaced) => {
@@ -105,7 +109,12 @@ mod tests {
 
     fn res(path: &str) -> (String, Option<String>, Option<String>, Option<String>) {
         match route(path) {
-            Route::Resource(p) => (p.resource.plural.to_string(), p.namespace, p.name, p.subresource),
+            Route::Resource(p) => (
+                p.resource.plural.to_string(),
+                p.namespace,
+                p.name,
+                p.subresource,
+            ),
             other => panic!("{path}: {other:?}"),
         }
     }
@@ -121,7 +130,10 @@ mod tests {
             res("/api/v1/namespaces/default/pods/sleep/exec"),
             ("pods".into(), s("default"), s("sleep"), s("exec"))
         );
-        assert_eq!(res("/api/v1/namespaces"), ("namespaces".into(), None, None, None));
+        assert_eq!(
+            res("/api/v1/namespaces"),
+            ("namespaces".into(), None, None, None)
+        );
         assert_eq!(
             res("/api/v1/namespaces/kube-system"),
             ("namespaces".into(), None, s("kube-system"), None)
@@ -134,7 +146,10 @@ mod tests {
             res("/api/v1/namespaces/foo/finalize"),
             ("namespaces".into(), None, s("foo"), s("finalize"))
         );
-        assert_eq!(res("/api/v1/nodes/n1/status"), ("nodes".into(), None, s("n1"), s("status")));
+        assert_eq!(
+            res("/api/v1/nodes/n1/status"),
+            ("nodes".into(), None, s("n1"), s("status"))
+        );
         assert_eq!(
             res("/apis/discovery.k8s.io/v1/namespaces/default/endpointslices"),
             ("endpointslices".into(), s("default"), None, None)
@@ -147,15 +162,27 @@ mod tests {
         assert_eq!(route("/readyz"), Route::Health("readyz"));
         assert_eq!(route("/api"), Route::CoreVersions);
         assert_eq!(route("/apis/"), Route::Groups);
-        assert_eq!(route("/apis/discovery.k8s.io"), Route::Group("discovery.k8s.io".into()));
+        assert_eq!(
+            route("/apis/discovery.k8s.io"),
+            Route::Group("discovery.k8s.io".into())
+        );
         assert_eq!(
             route("/api/v1"),
-            Route::ResourceList { group: "".into(), version: "v1".into() }
+            Route::ResourceList {
+                group: "".into(),
+                version: "v1".into()
+            }
         );
-        assert_eq!(route("/openapi/v3/api/v1"), Route::OpenApiV3("api/v1".into()));
+        assert_eq!(
+            route("/openapi/v3/api/v1"),
+            Route::OpenApiV3("api/v1".into())
+        );
         assert_eq!(route("/api/v1/widgets"), Route::NotFound);
         assert_eq!(route("/api/v1/pods/x"), Route::NotFound);
-        assert_eq!(route("/api/v1/namespaces/default/pods/a/b/c"), Route::NotFound);
+        assert_eq!(
+            route("/api/v1/namespaces/default/pods/a/b/c"),
+            Route::NotFound
+        );
         assert_eq!(route("/nope"), Route::NotFound);
     }
 }

@@ -15,7 +15,11 @@ pub struct Selection {
 }
 
 impl Selection {
-    pub fn parse(r: &'static ResourceInfo, labels: Option<&str>, fields: Option<&str>) -> Result<Self, ApiError> {
+    pub fn parse(
+        r: &'static ResourceInfo,
+        labels: Option<&str>,
+        fields: Option<&str>,
+    ) -> Result<Self, ApiError> {
         let labels = match labels.map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) => Some(LabelSelector::parse(s).map_err(ApiError::bad_request)?),
             None => None,
@@ -32,19 +36,23 @@ impl Selection {
             }
             None => None,
         };
-        Ok(Selection { kind: r.kind, labels, fields })
+        Ok(Selection {
+            kind: r.kind,
+            labels,
+            fields,
+        })
     }
 
     pub fn matches(&self, obj: &Value) -> bool {
-        if let Some(l) = &self.labels {
-            if !l.matches(&meta::labels(obj)) {
-                return false;
-            }
+        if let Some(l) = &self.labels
+            && !l.matches(&meta::labels(obj))
+        {
+            return false;
         }
-        if let Some(f) = &self.fields {
-            if !f.matches(|field| field_value(self.kind, obj, field)) {
-                return false;
-            }
+        if let Some(f) = &self.fields
+            && !f.matches(|field| field_value(self.kind, obj, field))
+        {
+            return false;
         }
         true
     }

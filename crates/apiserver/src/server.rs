@@ -14,7 +14,12 @@ use tokio_util::sync::CancellationToken;
 use crate::ApiServer;
 
 /// Serves HTTPS on `listener` until `stop` is cancelled.
-pub async fn serve(server: Arc<ApiServer>, listener: TcpListener, tls: Arc<rustls::ServerConfig>, stop: CancellationToken) {
+pub async fn serve(
+    server: Arc<ApiServer>,
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    stop: CancellationToken,
+) {
     let acceptor = TlsAcceptor::from(tls);
     loop {
         let (tcp, peer) = tokio::select! {
@@ -33,14 +38,15 @@ pub async fn serve(server: Arc<ApiServer>, listener: TcpListener, tls: Arc<rustl
         let server = server.clone();
         let stop = stop.clone();
         tokio::spawn(async move {
-            let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, "TLS handshake: {e}");
-                    return;
-                }
-                Err(_) => return,
-            };
+            let tls =
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, "TLS handshake: {e}");
+                        return;
+                    }
+                    Err(_) => return,
+                };
             let service = service_fn(move |req| {
                 let server = server.clone();
                 async move { Ok::<_, std::convert::Infallible>(server.handle(req).await) }

@@ -29,7 +29,13 @@ fn held(svc: &Value) -> Held {
     let ip = spec["clusterIP"].as_str().and_then(|s| s.parse().ok());
     let node_ports = spec["ports"]
         .as_array()
-        .map(|ports| ports.iter().filter_map(|p| p["nodePort"].as_i64()).filter(|p| *p != 0).collect())
+        .map(|ports| {
+            ports
+                .iter()
+                .filter_map(|p| p["nodePort"].as_i64())
+                .filter(|p| *p != 0)
+                .collect()
+        })
         .unwrap_or_default();
     Held { ip, node_ports }
 }
@@ -104,13 +110,21 @@ impl ServiceAllocator {
 
     /// Fills in and claims the ClusterIP and NodePorts of `new` (created when `old` is `None`).
     /// Values the old object held are kept when the update leaves them out, as kube-apiserver does.
-    pub fn claim(&self, old: Option<&Value>, new: &mut Value) -> Result<Claim<'_>, Vec<FieldError>> {
+    pub fn claim(
+        &self,
+        old: Option<&Value>,
+        new: &mut Value,
+    ) -> Result<Claim<'_>, Vec<FieldError>> {
         let before = old.map(held).unwrap_or_default();
         let mut claimed = Held::default();
         let mut errors = Vec::new();
         let spec = &mut new["spec"];
         if !spec.is_object() {
-            return Ok(Claim { alloc: self, claimed, to_release: Held::default() });
+            return Ok(Claim {
+                alloc: self,
+                claimed,
+                to_release: Held::default(),
+            });
         }
 
         let is_external_name = spec["type"].as_str() == Some("ExternalName");
@@ -127,7 +141,9 @@ impl ServiceAllocator {
                 .or_else(|| spec["clusterIPs"][0].as_str())
                 .unwrap_or("")
                 .to_string();
-            let keep = old.and_then(|o| o["spec"]["clusterIP"].as_str()).filter(|s| !s.is_empty());
+            let keep = old
+                .and_then(|o| o["spec"]["clusterIP"].as_str())
+                .filter(|s| !s.is_empty());
             let ip_value = match (requested.as_str(), keep) {
                 ("", Some(kept)) => kept.to_string(),
                 ("None", _) => "None".to_string(),
@@ -248,7 +264,11 @@ impl ServiceAllocator {
                 .filter(|p| !after.node_ports.contains(p))
                 .collect(),
         };
-        Ok(Claim { alloc: self, claimed, to_release })
+        Ok(Claim {
+            alloc: self,
+            claimed,
+            to_release,
+        })
     }
 }
 
@@ -258,11 +278,18 @@ fn alloc_ip_error(requested: &str, e: AllocError) -> FieldError {
     } else {
         format!("failed to allocate IP {requested}: {e}")
     };
-    FieldError::invalid(&Path::new("spec").child("clusterIPs"), json!([requested]), &detail)
+    FieldError::invalid(
+        &Path::new("spec").child("clusterIPs"),
+        json!([requested]),
+        &detail,
+    )
 }
 
 fn node_port_error(index: usize, port: i64, e: AllocError) -> FieldError {
-    let path = Path::new("spec").child("ports").index(index).child("nodePort");
+    let path = Path::new("spec")
+        .child("ports")
+        .index(index)
+        .child("nodePort");
     FieldError::invalid(&path, port, &e.to_string())
 }
 
@@ -272,7 +299,10 @@ mod tests {
 
     fn allocator() -> ServiceAllocator {
         ServiceAllocator::new(
-            IpAllocator::new("10.43.0.0/16".parse().unwrap(), &[Ipv4Addr::new(10, 43, 0, 10)]),
+            IpAllocator::new(
+                "10.43.0.0/16".parse().unwrap(),
+                &[Ipv4Addr::new(10, 43, 0, 10)],
+            ),
             PortAllocator::new(30000, 32767),
         )
     }
@@ -292,13 +322,19 @@ mod tests {
         let errs = a.claim(None, &mut clash).err().unwrap();
         assert_eq!(errs.len(), 2);
         assert_eq!(errs[0].field, "spec.clusterIPs");
-        assert_eq!(errs[0].detail, format!("failed to allocate IP {ip}: provided IP is already allocated"));
+        assert_eq!(
+            errs[0].detail,
+            format!("failed to allocate IP {ip}: provided IP is already allocated")
+        );
         assert_eq!(errs[1].field, "spec.ports[0].nodePort");
         assert_eq!(errs[1].detail, "provided port is already allocated");
 
         let mut out_of_range = json!({"spec": {"type": "LoadBalancer", "ports": [{"port": 1, "protocol": "TCP", "nodePort": 8080}]}});
         let errs = a.claim(None, &mut out_of_range).err().unwrap();
-        assert_eq!(errs[0].detail, "provided port is not in the valid range. The range of valid ports is 30000-32767");
+        assert_eq!(
+            errs[0].detail,
+            "provided port is not in the valid range. The range of valid ports is 30000-32767"
+        );
     }
 
     #[test]
@@ -307,7 +343,8 @@ mod tests {
         let mut svc = json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "protocol": "TCP", "nodePort": 30080}]}});
         a.claim(None, &mut svc).unwrap().commit();
         // An update that leaves out clusterIP and nodePort keeps them.
-        let mut same = json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "protocol": "TCP"}]}});
+        let mut same =
+            json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "protocol": "TCP"}]}});
         a.claim(Some(&svc), &mut same).unwrap().commit();
         assert_eq!(same["spec"]["clusterIP"], svc["spec"]["clusterIP"]);
         assert_eq!(same["spec"]["ports"][0]["nodePort"], 30080);

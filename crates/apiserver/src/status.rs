@@ -64,9 +64,11 @@ impl ApiError {
         Self::new(
             405,
             "MethodNotAllowed",
-            format!("the server does not allow this method on the requested resource"),
+            "the server does not allow this method on the requested resource".to_string(),
         )
-        .with_details(json!({"causes": [{"reason": "UnexpectedServerResponse", "message": method}]}))
+        .with_details(
+            json!({"causes": [{"reason": "UnexpectedServerResponse", "message": method}]}),
+        )
     }
 
     pub fn already_exists(resource: &str, name: &str) -> Self {
@@ -104,14 +106,20 @@ impl ApiError {
     }
 
     pub fn too_large() -> Self {
-        Self::new(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728")
+        Self::new(
+            413,
+            "RequestEntityTooLarge",
+            "Request entity too large: limit is 3145728",
+        )
     }
 
     pub fn unsupported_media_type(content_type: &str) -> Self {
         Self::new(
             415,
             "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/cbor (got {content_type})"),
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/cbor (got {content_type})"
+            ),
         )
     }
 
@@ -156,10 +164,10 @@ impl ApiError {
 
     /// Adds the group to `details` (kube-apiserver names it for non-core resources).
     pub fn in_group(mut self, group: &str) -> Self {
-        if !group.is_empty() {
-            if let Some(Value::Object(d)) = self.details.as_mut() {
-                d.insert("group".into(), Value::String(group.into()));
-            }
+        if !group.is_empty()
+            && let Some(Value::Object(d)) = self.details.as_mut()
+        {
+            d.insert("group".into(), Value::String(group.into()));
         }
         self
     }
@@ -191,9 +199,9 @@ impl std::fmt::Display for ApiError {
 impl From<kubelite_store::Error> for ApiError {
     fn from(e: kubelite_store::Error) -> Self {
         match e {
-            kubelite_store::Error::Expired { requested, oldest } => ApiError::gone(format!(
-                "too old resource version: {requested} ({oldest})"
-            )),
+            kubelite_store::Error::Expired { requested, oldest } => {
+                ApiError::gone(format!("too old resource version: {requested} ({oldest})"))
+            }
             other => ApiError::internal(other),
         }
     }

@@ -15,7 +15,9 @@ pub fn allow_create_on_update(kind: &str) -> bool {
 
 /// Status a new object starts with, whatever the client sent.
 pub fn prepare_for_create(kind: &str, obj: &mut Value) {
-    let Some(map) = obj.as_object_mut() else { return };
+    let Some(map) = obj.as_object_mut() else {
+        return;
+    };
     match kind {
         "Pod" => {
             map.insert("status".into(), json!({"phase": "Pending"}));
@@ -36,7 +38,9 @@ pub fn prepare_for_update(kind: &str, subresource: Option<&str>, old: &Value, ne
     if !has_status_subresource(kind) {
         return;
     }
-    let Some(map) = new.as_object_mut() else { return };
+    let Some(map) = new.as_object_mut() else {
+        return;
+    };
     match subresource {
         // A binding is computed by the server from the stored Pod: nothing to carry over.
         Some("binding") => {}

@@ -61,8 +61,7 @@ impl Renderer {
                     kubelite_table::IncludeObject::Metadata,
                 );
                 self.sent_columns = true;
-                table["metadata"]["resourceVersion"] =
-                    obj["metadata"]["resourceVersion"].clone();
+                table["metadata"]["resourceVersion"] = obj["metadata"]["resourceVersion"].clone();
                 table
             }
         }
@@ -70,8 +69,8 @@ impl Renderer {
 }
 
 fn line(event_type: &str, object: Value) -> Bytes {
-    let mut bytes = serde_json::to_vec(&json!({"type": event_type, "object": object}))
-        .unwrap_or_default();
+    let mut bytes =
+        serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
     bytes.push(b'\n');
     Bytes::from(bytes)
 }
@@ -130,16 +129,18 @@ pub async fn watch(server: Arc<ApiServer>, req: WatchRequest) -> Result<Response
             // Start with the current state as ADDED events, as kube-apiserver does.
             let page = server
                 .objects
-                .list(r, req.namespace.as_deref(), None, None, &|o| req.selection.matches(o))
+                .list(r, req.namespace.as_deref(), None, None, &|o| {
+                    req.selection.matches(o)
+                })
                 .await?;
             for obj in page.items {
                 initial.push(line("ADDED", renderer.render(obj)));
             }
             page.revision
         }
-        Some(rv) => rv.parse().map_err(|_| {
-            ApiError::bad_request(format!("invalid resource version: {rv:?}"))
-        })?,
+        Some(rv) => rv
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv:?}")))?,
     };
 
     let (tx, rx) = mpsc::channel::<Bytes>(64);
@@ -203,17 +204,19 @@ pub async fn watch(server: Arc<ApiServer>, req: WatchRequest) -> Result<Response
     });
 
     let body = StreamBody::new(
-        tokio_stream::wrappers::ReceiverStream::new(rx).map(|b| Ok::<_, std::io::Error>(Frame::data(b))),
-    )
-    ;
+        tokio_stream::wrappers::ReceiverStream::new(rx)
+            .map(|b| Ok::<_, std::io::Error>(Frame::data(b))),
+    );
     let body = BodyExt::boxed(body);
     let mut resp = Response::new(body);
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json;stream=watch"),
     );
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    );
     Ok(resp)
 }
 
@@ -238,15 +241,30 @@ mod tests {
         let sel = Selection::parse(pods, Some("app=web"), None).unwrap();
         let web = kv("a", json!({"app": "web"}), 5);
         let other = kv("a", json!({"app": "db"}), 6);
-        let added = Event::Put { kv: web.clone(), prev: None };
+        let added = Event::Put {
+            kv: web.clone(),
+            prev: None,
+        };
         assert_eq!(classify(&added, &sel).unwrap().unwrap().0, "ADDED");
-        let left = Event::Put { kv: other.clone(), prev: Some(web.clone()) };
+        let left = Event::Put {
+            kv: other.clone(),
+            prev: Some(web.clone()),
+        };
         assert_eq!(classify(&left, &sel).unwrap().unwrap().0, "DELETED");
-        let entered = Event::Put { kv: web.clone(), prev: Some(other.clone()) };
+        let entered = Event::Put {
+            kv: web.clone(),
+            prev: Some(other.clone()),
+        };
         assert_eq!(classify(&entered, &sel).unwrap().unwrap().0, "ADDED");
-        let unrelated = Event::Put { kv: other.clone(), prev: Some(other.clone()) };
+        let unrelated = Event::Put {
+            kv: other.clone(),
+            prev: Some(other.clone()),
+        };
         assert!(classify(&unrelated, &sel).unwrap().is_none());
-        let gone = Event::Delete { prev: web, revision: 9 };
+        let gone = Event::Delete {
+            prev: web,
+            revision: 9,
+        };
         let (kind, obj) = classify(&gone, &sel).unwrap().unwrap();
         assert_eq!(kind, "DELETED");
         assert_eq!(obj["metadata"]["resourceVersion"], "9");

@@ -6,7 +6,11 @@ mod up;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "kubelite", version, about = "A Kubernetes-compatible cluster in one binary")]
+#[command(
+    name = "kubelite",
+    version,
+    about = "A Kubernetes-compatible cluster in one binary"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

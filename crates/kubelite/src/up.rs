@@ -61,8 +61,14 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
 }
 
 async fn up(args: UpArgs) -> anyhow::Result<()> {
-    if args.cluster_cidr.contains(&args.service_cidr.network()) || args.service_cidr.contains(&args.cluster_cidr.network()) {
-        bail!("--service-cidr {} and --cluster-cidr {} overlap", args.service_cidr, args.cluster_cidr);
+    if args.cluster_cidr.contains(&args.service_cidr.network())
+        || args.service_cidr.contains(&args.cluster_cidr.network())
+    {
+        bail!(
+            "--service-cidr {} and --cluster-cidr {} overlap",
+            args.service_cidr,
+            args.cluster_cidr
+        );
     }
     fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating the data dir {}", args.data_dir.display()))?;
@@ -81,9 +87,9 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     }
 
     let addr = SocketAddr::new(args.bind, args.port);
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}: is another API server running there?"))?;
+    let listener = TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr}: is another API server running there?")
+    })?;
 
     let advertise = match args.bind {
         IpAddr::V4(ip) if !ip.is_unspecified() => ip,
@@ -117,9 +123,22 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
 
     let stop = CancellationToken::new();
     server.spawn_controllers(stop.clone());
-    let serving = tokio::spawn(kubelite_apiserver::serve(server, listener, tls, stop.clone()));
+    let serving = tokio::spawn(kubelite_apiserver::serve(
+        server,
+        listener,
+        tls,
+        stop.clone(),
+    ));
 
-    let url = format!("https://{}:{}", if args.bind.is_unspecified() { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { args.bind }, args.port);
+    let url = format!(
+        "https://{}:{}",
+        if args.bind.is_unspecified() {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        } else {
+            args.bind
+        },
+        args.port
+    );
     let kubeconfig_path = args.data_dir.join("kubeconfig.yaml");
     kubelite_apiserver::pki::write_private(
         &kubeconfig_path,

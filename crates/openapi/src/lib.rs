@@ -9,12 +9,13 @@
 //!   server supports `fieldValidation`: it looks for the kind's PATCH operation (found by
 //!   `x-kubernetes-group-version-kind`) carrying an inline `fieldValidation` query parameter.
 //!   When found it skips client-side validation and sends `fieldValidation=Strict`, so unknown
-//!   fields are rejected by the server, exactly as against kube-apiserver.
+//!   fields are rejected by the server (400 `strict decoding error`), exactly as against
+//!   kube-apiserver; the schemas only matter for validation if that parameter is missing.
 //! - kubectl **1.29 – 1.33** read `/openapi/v3` and the group-version document; `/openapi/v2`
 //!   is only their fallback.
-//! - kubectl **1.27 and 1.28** never ask for v3 when validating: they `GET /openapi/v2` with
+//! - kubectl **1.27 and 1.28** first `GET /openapi/v2` with
 //!   `Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf` (then the legacy
-//!   `/swagger-2.0.0.pb-v1`). client-go's `OpenAPISchema` `proto.Unmarshal`s the body
+//!   `/swagger-2.0.0.pb-v1`) and give up, without trying v3, if that fails. client-go's `OpenAPISchema` `proto.Unmarshal`s the body
 //!   (after checking that its `Content-Type` parses as a MIME type), so JSON is **not**
 //!   acceptable: answer that Accept with [`v2_document_protobuf`] and
 //!   [`V2_PROTOBUF_CONTENT_TYPE`]. Their `kubectl explain` also loads v2 first

@@ -51,14 +51,22 @@ impl Run {
     /// Panics with the whole output unless the command succeeded.
     #[track_caller]
     pub fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "command failed\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "command failed\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     /// Panics unless the command failed.
     #[track_caller]
     pub fn fails(self) -> Run {
-        assert_ne!(self.code, 0, "command succeeded\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_ne!(
+            self.code, 0,
+            "command succeeded\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -70,6 +78,13 @@ impl Cluster {
     }
 
     pub fn start_with(extra_args: &[&str]) -> Cluster {
+        let mut cluster = Self::start_idle();
+        cluster.start_server(extra_args);
+        cluster
+    }
+
+    /// The isolated namespaces, with no kubelite running yet.
+    pub fn start_idle() -> Cluster {
         let dir = tempfile::tempdir().expect("tempdir");
         let holder = Command::new("unshare")
             .args(["--net", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "--", "sh", "-c"])
@@ -77,22 +92,26 @@ impl Cluster {
             .stdin(Stdio::null())
             .spawn()
             .expect("unshare (run the tests as root)");
-        let mut cluster = Cluster {
+        let cluster = Cluster {
             holder,
             server: None,
             dir,
             kubectl: "kubectl".into(),
         };
         cluster.wait_for_namespace();
-        cluster.start_server(extra_args);
         cluster
     }
 
     /// The PID (in our namespace) of the holder's child, which sits inside the new namespaces.
     fn target_pid(&self) -> u32 {
         let pid = self.holder.id();
-        let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-        children.split_whitespace().next().and_then(|p| p.parse().ok()).unwrap_or(pid)
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        children
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(pid)
     }
 
     fn wait_for_namespace(&self) {
@@ -103,12 +122,16 @@ impl Cluster {
             if target != pid {
                 let mine = std::fs::read_link("/proc/self/ns/net").ok();
                 let theirs = std::fs::read_link(format!("/proc/{target}/ns/net")).ok();
-                let comm = std::fs::read_to_string(format!("/proc/{target}/comm")).unwrap_or_default();
+                let comm =
+                    std::fs::read_to_string(format!("/proc/{target}/comm")).unwrap_or_default();
                 if theirs.is_some() && mine != theirs && comm.trim() == "sleep" {
                     return;
                 }
             }
-            assert!(Instant::now() < deadline, "the isolated namespace did not come up");
+            assert!(
+                Instant::now() < deadline,
+                "the isolated namespace did not come up"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -116,7 +139,9 @@ impl Cluster {
     /// `nsenter` into the cluster's namespaces (network and mount; PID too when `pid`).
     fn enter(&self, pid: bool) -> Command {
         let mut cmd = Command::new("nsenter");
-        cmd.arg("--target").arg(self.target_pid().to_string()).args(["--net", "--mount"]);
+        cmd.arg("--target")
+            .arg(self.target_pid().to_string())
+            .args(["--net", "--mount"]);
         if pid {
             cmd.arg("--pid");
         }
@@ -132,8 +157,77 @@ impl Cluster {
         self.data_dir().join("kubeconfig.yaml")
     }
 
+    /// The PID of the running kubelite (as this process sees it).
+    pub fn server_pid(&self) -> u32 {
+        let nsenter = self.server.as_ref().expect("kubelite running").id();
+        children_of(nsenter).into_iter().next().unwrap_or(nsenter)
+    }
+
     /// Starts `kubelite up` and waits for the kubeconfig and `/readyz`.
     pub fn start_server(&mut self, extra_args: &[&str]) {
+        self.spawn_server(extra_args);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if self.kubeconfig().exists()
+                && self
+                    .raw_get("/readyz")
+                    .map(|r| r.code == 0)
+                    .unwrap_or(false)
+            {
+                return;
+            }
+            if let Some(Ok(Some(status))) = self.server.as_mut().map(|c| c.try_wait()) {
+                panic!("kubelite exited early ({status}):\n{}", self.server_log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "kubelite did not become ready:\n{}",
+                self.server_log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts `kubelite up` and returns the time until `GET /readyz` over HTTPS answers 200,
+    /// polled every millisecond by a kube-rs client inside the namespace.
+    pub fn time_to_ready(&mut self) -> Duration {
+        let netns = std::fs::File::open(self.netns_path()).expect("netns");
+        let kubeconfig = self.kubeconfig();
+        let start = Instant::now();
+        self.spawn_server(&[]);
+        std::thread::spawn(move || {
+            rustix::thread::move_into_link_name_space(
+                std::os::fd::AsFd::as_fd(&netns),
+                Some(rustix::thread::LinkNameSpaceType::Network),
+            )
+            .expect("setns");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                loop {
+                    assert!(
+                        start.elapsed() < Duration::from_secs(30),
+                        "kubelite did not become ready"
+                    );
+                    if let Some(client) = admin_client(&kubeconfig).await {
+                        let req = http::Request::get("/readyz")
+                            .body(Vec::new())
+                            .expect("request");
+                        if client.request_text(req).await.is_ok_and(|b| b == "ok") {
+                            return start.elapsed();
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            })
+        })
+        .join()
+        .expect("readiness poll")
+    }
+
+    fn spawn_server(&mut self, extra_args: &[&str]) {
         let log = std::fs::File::create(self.dir.path().join("kubelite.log")).expect("log file");
         let child = self
             .enter(true)
@@ -149,17 +243,6 @@ impl Cluster {
             .spawn()
             .expect("start kubelite");
         self.server = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if self.kubeconfig().exists() && self.raw_get("/readyz").map(|r| r.code == 0).unwrap_or(false) {
-                return;
-            }
-            if let Some(Ok(Some(status))) = self.server.as_mut().map(|c| c.try_wait()) {
-                panic!("kubelite exited early ({status}):\n{}", self.server_log());
-            }
-            assert!(Instant::now() < deadline, "kubelite did not become ready:\n{}", self.server_log());
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 
     /// Stops kubelite: SIGTERM (clean) or SIGKILL (crash).
@@ -187,20 +270,41 @@ impl Cluster {
     pub fn raw_get(&self, path: &str) -> Option<Run> {
         let out = self
             .enter(false)
-            .args(["curl", "-sk", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}"])
+            .args([
+                "curl",
+                "-sk",
+                "--max-time",
+                "5",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+            ])
             .arg(format!("https://127.0.0.1:6443{path}"))
             .output()
             .ok()?;
         let run = Run::from(out);
-        Some(Run { code: if run.stdout.trim() == "200" { 0 } else { 1 }, ..run })
+        Some(Run {
+            code: if run.stdout.trim() == "200" { 0 } else { 1 },
+            ..run
+        })
     }
 
     /// `curl` inside the namespace: method, path, extra curl args; returns status code and body.
     pub fn curl(&self, args: &[&str]) -> (u16, String) {
-        let token = std::fs::read_to_string(self.data_dir().join("pki/admin.token")).unwrap_or_default();
+        let token =
+            std::fs::read_to_string(self.data_dir().join("pki/admin.token")).unwrap_or_default();
         let out = self
             .enter(false)
-            .args(["curl", "-sk", "--max-time", "10", "-w", "\n%{http_code}", "-H"])
+            .args([
+                "curl",
+                "-sk",
+                "--max-time",
+                "10",
+                "-w",
+                "\n%{http_code}",
+                "-H",
+            ])
             .arg(format!("Authorization: Bearer {}", token.trim()))
             .args(args)
             .output()
@@ -224,7 +328,11 @@ impl Cluster {
             .current_dir(lab_root())
             .env("KUBECONFIG", self.kubeconfig())
             .env("HOME", self.dir.path())
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in env {
@@ -232,7 +340,12 @@ impl Cluster {
         }
         let mut child = cmd.spawn().expect("kubectl");
         if let Some(input) = stdin {
-            child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())
+                .expect("write stdin");
         }
         Run::from(child.wait_with_output().expect("kubectl output"))
     }
@@ -257,7 +370,8 @@ impl Cluster {
     pub fn exec(&self, program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut cmd = self.enter(false);
         cmd.arg(program).args(args).current_dir(lab_root());
-        cmd.env("KUBECONFIG", self.kubeconfig()).env("HOME", self.dir.path());
+        cmd.env("KUBECONFIG", self.kubeconfig())
+            .env("HOME", self.dir.path());
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -270,11 +384,21 @@ impl Cluster {
     }
 }
 
+/// A kube-rs client for the cluster admin, once the kubeconfig exists.
+pub async fn admin_client(kubeconfig: &Path) -> Option<kube::Client> {
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig).ok()?;
+    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .ok()?;
+    kube::Client::try_from(config).ok()
+}
+
 fn children_of(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
     let mut stack = vec![pid];
     while let Some(p) = stack.pop() {
-        let children = std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
+        let children =
+            std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
         for c in children.split_whitespace().filter_map(|c| c.parse().ok()) {
             out.push(c);
             stack.push(c);
@@ -290,7 +414,10 @@ impl Drop for Cluster {
             let _ = s.wait();
         }
         let target = self.target_pid();
-        let _ = Command::new("kill").arg("-KILL").arg(target.to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .arg(target.to_string())
+            .status();
         let _ = self.holder.kill();
         let _ = self.holder.wait();
     }
@@ -304,7 +431,10 @@ pub fn eventually<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
         if let Some(v) = f() {
             return v;
         }
-        assert!(Instant::now() < deadline, "condition not met within {secs}s");
+        assert!(
+            Instant::now() < deadline,
+            "condition not met within {secs}s"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -12,7 +12,7 @@ pub struct Harness {
     pub _guard: Option<tempfile::TempDir>,
 }
 
-/// Instantiates one `#[tokio::test]` per conformance check, opening stores with `$open`
+/// Instantiates one multi-threaded `#[tokio::test]` per conformance check, opening stores with `$open`
 /// (a `fn(Config) -> Harness`).
 #[macro_export]
 macro_rules! conformance_suite {
@@ -37,7 +37,7 @@ macro_rules! conformance_suite {
     };
     (@tests $open:path; $($check:ident,)*) => {
         $(
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $check() {
                 conformance::$check(&$open).await;
             }
