@@ -18,7 +18,7 @@ pub async fn bind(
     body: &[u8],
     opts: &WriteOptions,
 ) -> Result<Response<Body>, ApiError> {
-    let binding: Value = parse(BodyFormat::Json, body)?;
+    let binding: Value = parse(BodyFormat::Json, body).map_err(ApiError::bad_request)?;
     let node = binding["target"]["name"].as_str().unwrap_or("").to_string();
     if node.is_empty() {
         return Err(ApiError::invalid(

@@ -22,6 +22,12 @@ pub async fn ensure(
     obj: Value,
 ) -> Result<(), ApiError> {
     let r = lookup(group, "v1", resource).expect("served resource");
+    let name = obj["metadata"]["name"].as_str().unwrap_or("");
+    match objects.get(r, ns, name).await {
+        Ok(_) => return Ok(()),
+        Err(e) if e.code == 404 => {}
+        Err(e) => return Err(e),
+    }
     let opts = WriteOptions {
         field_manager: "kube-apiserver".into(),
         ..Default::default()

@@ -27,23 +27,117 @@ pub fn body_format(content_type: Option<&str>) -> Result<BodyFormat, ApiError> {
     match mime {
         "" | "application/json" | "*/*" => Ok(BodyFormat::Json),
         "application/yaml" | "application/apply-patch+yaml" => Ok(BodyFormat::Yaml),
-        other => Err(ApiError::unsupported_media_type(other)),
+        _ => Err(ApiError::unsupported_media_type(&[
+            "application/json",
+            "application/yaml",
+            "application/vnd.kubernetes.protobuf",
+        ])),
     }
 }
 
-/// Parses a body into a JSON value, with kube-apiserver's errors for malformed input.
-pub fn parse(format: BodyFormat, body: &[u8]) -> Result<Value, ApiError> {
+/// The text Go's encoding/json gives for a syntax error (kube-apiserver's messages quote it).
+pub fn go_json_error(e: &serde_json::Error, input: &[u8]) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Eof => "unexpected end of JSON input".into(),
+        Category::Syntax => {
+            // serde_json reports the 1-based line and column of the offending character.
+            let offset = input
+                .split(|b| *b == b'\n')
+                .take(e.line().saturating_sub(1))
+                .map(|l| l.len() + 1)
+                .sum::<usize>()
+                + e.column().saturating_sub(1);
+            let text = e.to_string();
+            let context = if text.starts_with("trailing characters") {
+                "after top-level value"
+            } else if text.starts_with("key must be a string") {
+                "looking for beginning of object key string"
+            } else if text.starts_with("expected `:`") {
+                "after object key"
+            } else if text.starts_with("expected `,` or `}`") {
+                "after object key:value pair"
+            } else if text.starts_with("expected `,` or `]`") {
+                "after array element"
+            } else {
+                "looking for beginning of value"
+            };
+            match input.get(offset).map(|b| *b as char) {
+                Some(c) if !c.is_whitespace() => format!("invalid character '{c}' {context}"),
+                _ => "unexpected end of JSON input".into(),
+            }
+        }
+        Category::Data | Category::Io => e.to_string(),
+    }
+}
+
+/// kube-apiserver's summary of a body it could not decode: text when it looks like JSON,
+/// hex otherwise, cut at 30 bytes.
+fn summarize(body: &[u8]) -> String {
+    const MAX: usize = 30;
+    let (head, more) = if body.len() > MAX {
+        (&body[..MAX], " ...")
+    } else {
+        (body, "")
+    };
+    match body.first() {
+        None => "<empty>".into(),
+        Some(b'{') => format!("{}{more}", String::from_utf8_lossy(head)),
+        Some(_) => format!(
+            "{}{more}",
+            head.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ),
+    }
+}
+
+/// The YAML parser's error in go-yaml's shape: `yaml: line N: message`.
+fn yaml_error(e: &serde_saphyr::Error) -> String {
+    let text = e.to_string();
+    let first = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("error: ");
+    match first
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(' '))
+    {
+        Some((line, rest)) => {
+            let message = rest.split_once(": ").map_or(rest, |(_, m)| m);
+            format!("yaml: line {line}: {message}")
+        }
+        None => format!("yaml: {first}"),
+    }
+}
+
+/// Parses a body into a JSON value; the error is the decoder's text alone.
+pub fn parse(format: BodyFormat, body: &[u8]) -> Result<Value, String> {
     match format {
         BodyFormat::Json => serde_json::from_slice(body).map_err(|e| {
-            ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+            format!(
+                "couldn't get version/kind; json parse error: {}",
+                go_json_error(&e, body)
+            )
         }),
         BodyFormat::Yaml => {
             let text = std::str::from_utf8(body)
-                .map_err(|e| ApiError::bad_request(format!("yaml: invalid UTF-8: {e}")))?;
+                .map_err(|e| format!("error converting YAML to JSON: yaml: invalid UTF-8: {e}"))?;
             serde_saphyr::from_str::<Value>(text)
-                .map_err(|e| ApiError::bad_request(format!("error converting YAML to JSON: {e}")))
+                .map_err(|e| format!("error converting YAML to JSON: {}", yaml_error(&e)))
         }
     }
+}
+
+/// Parses the body of a create or update of `r`, with kube-apiserver's 400 for a body it
+/// cannot decode.
+pub fn parse_object(r: &ResourceInfo, format: BodyFormat, body: &[u8]) -> Result<Value, ApiError> {
+    parse(format, body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the object provided is unrecognized (must be of type {}): {e} ({})",
+            r.kind,
+            summarize(body)
+        ))
+    })
 }
 
 /// Checks `apiVersion`/`kind` of a decoded body against the resource of the URL and fills them
@@ -119,10 +213,10 @@ fn round_trip<T: DeserializeOwned + Serialize>(obj: &Value) -> Result<Value, Str
     serde_json::to_value(typed).map_err(|e| e.to_string())
 }
 
-/// Decodes `obj` as the typed kind and lists the fields it does not know (`spec.foo`,
-/// `spec.containers[0].bar`). A value of the wrong type is a 400, as kube-apiserver's decoder
-/// reports it.
-pub fn unknown_fields(r: &ResourceInfo, obj: &Value) -> Result<Vec<String>, ApiError> {
+/// Decodes `obj` as the typed kind, drops the fields it does not know (as decoding into
+/// kube-apiserver's types does) and lists them (`spec.foo`, `spec.containers[0].bar`). A value
+/// of the wrong type is a 400, as kube-apiserver's decoder reports it.
+pub fn unknown_fields(r: &ResourceInfo, obj: &mut Value) -> Result<Vec<String>, ApiError> {
     let typed = match r.kind {
         "Pod" => round_trip::<core::Pod>(obj),
         "Service" => round_trip::<core::Service>(obj),
@@ -141,40 +235,46 @@ pub fn unknown_fields(r: &ResourceInfo, obj: &Value) -> Result<Vec<String>, ApiE
         ))
     })?;
     let mut unknown = Vec::new();
-    diff_keys(obj, &typed, "", &mut unknown);
+    prune_unknown(obj, &typed, "", &mut unknown);
     Ok(unknown)
 }
 
-fn diff_keys(input: &Value, known: &Value, path: &str, out: &mut Vec<String>) {
+fn prune_unknown(input: &mut Value, known: &Value, path: &str, out: &mut Vec<String>) {
     match (input, known) {
-        (Value::Object(i), Value::Object(k)) => diff_maps(i, k, path, out),
+        (Value::Object(i), Value::Object(k)) => prune_map(i, k, path, out),
         (Value::Array(i), Value::Array(k)) => {
-            for (idx, (a, b)) in i.iter().zip(k).enumerate() {
-                diff_keys(a, b, &format!("{path}[{idx}]"), out);
+            for (idx, (a, b)) in i.iter_mut().zip(k).enumerate() {
+                prune_unknown(a, b, &format!("{path}[{idx}]"), out);
             }
         }
         _ => {}
     }
 }
 
-fn diff_maps(
-    input: &Map<String, Value>,
+fn prune_map(
+    input: &mut Map<String, Value>,
     known: &Map<String, Value>,
     path: &str,
     out: &mut Vec<String>,
 ) {
-    for (key, value) in input {
+    input.retain(|key, value| {
         let child = if path.is_empty() {
             key.clone()
         } else {
             format!("{path}.{key}")
         };
         match known.get(key) {
-            Some(k) => diff_keys(value, k, &child, out),
-            None if value.is_null() => {}
-            None => out.push(child),
+            Some(k) => {
+                prune_unknown(value, k, &child, out);
+                true
+            }
+            None if value.is_null() => true,
+            None => {
+                out.push(child);
+                false
+            }
         }
-    }
+    });
 }
 
 /// The 400 a Strict request gets for unknown fields, or the warnings a Warn request gets.
@@ -185,10 +285,22 @@ pub fn unknown_field_messages(fields: &[String]) -> Vec<String> {
         .collect()
 }
 
-pub fn strict_error(fields: &[String]) -> ApiError {
-    ApiError::bad_request(format!(
+/// The strict-decoding text (`strict decoding error: unknown field "spec.foo"`).
+pub fn strict_message(fields: &[String]) -> String {
+    format!(
         "strict decoding error: {}",
         unknown_field_messages(fields).join(", ")
+    )
+}
+
+/// The 400 a create or update with unknown fields gets under `fieldValidation=Strict`.
+pub fn strict_error(r: &ResourceInfo, fields: &[String]) -> ApiError {
+    ApiError::bad_request(format!(
+        "{} in version \"{}\" cannot be handled as a {}: {}",
+        r.kind,
+        r.version,
+        r.kind,
+        strict_message(fields)
     ))
 }
 
@@ -204,29 +316,29 @@ mod tests {
 
     #[test]
     fn finds_unknown_fields_at_any_depth() {
-        let pod = json!({
+        let mut pod = json!({
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "a", "creationTimestamp": null, "labels": {"x": "y"}},
             "spec": {"containers": [{"name": "c", "image": "i", "colour": "red", "resources": {}}], "bogus": 1},
             "status": {}
         });
         assert_eq!(
-            unknown_fields(pods(), &pod).unwrap(),
+            unknown_fields(pods(), &mut pod).unwrap(),
             vec![
                 "spec.containers[0].colour".to_string(),
                 "spec.bogus".to_string()
             ]
         );
         assert_eq!(
-            strict_error(&["spec.bogus".into()]).message,
-            "strict decoding error: unknown field \"spec.bogus\""
+            strict_error(pods(), &["spec.bogus".into()]).message,
+            "Pod in version \"v1\" cannot be handled as a Pod: strict decoding error: unknown field \"spec.bogus\""
         );
     }
 
     #[test]
     fn wrong_types_and_kinds_are_bad_requests() {
         let bad = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": 5}});
-        let err = unknown_fields(pods(), &bad).unwrap_err();
+        let err = unknown_fields(pods(), &mut bad.clone()).unwrap_err();
         assert_eq!(err.code, 400);
         assert!(
             err.message
@@ -260,14 +372,30 @@ mod tests {
             BodyFormat::Yaml
         );
         assert_eq!(body_format(Some("text/plain")).unwrap_err().code, 415);
-        let err = parse(BodyFormat::Json, b"{bad").unwrap_err();
-        assert_eq!(err.code, 400);
-        assert!(
-            err.message
-                .starts_with("couldn't get version/kind; json parse error: ")
+        let body = br#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"#;
+        assert_eq!(
+            parse_object(pods(), BodyFormat::Json, body)
+                .unwrap_err()
+                .message,
+            "the object provided is unrecognized (must be of type Pod): couldn't get version/kind; json parse error: unexpected end of JSON input ({\"apiVersion\":\"v1\",\"kind\":\"Pod ...)"
+        );
+        assert_eq!(
+            parse(BodyFormat::Json, b"{bad").unwrap_err(),
+            "couldn't get version/kind; json parse error: invalid character 'b' looking for beginning of object key string"
+        );
+        assert_eq!(
+            parse_object(pods(), BodyFormat::Json, b"xyz")
+                .unwrap_err()
+                .message,
+            "the object provided is unrecognized (must be of type Pod): couldn't get version/kind; json parse error: invalid character 'x' looking for beginning of value (78797a)"
         );
         let v = parse(BodyFormat::Yaml, b"kind: Pod\nmetadata:\n  name: a\n").unwrap();
         assert_eq!(v["metadata"]["name"], "a");
-        assert_eq!(parse(BodyFormat::Yaml, b"a: [").unwrap_err().code, 400);
+        let yaml = parse(BodyFormat::Yaml, b"kind: Pod\nmetadata: name: bad\n").unwrap_err();
+        assert!(
+            yaml.starts_with("error converting YAML to JSON: yaml: line 2: "),
+            "{yaml}"
+        );
+        assert!(!yaml.contains('\n'));
     }
 }

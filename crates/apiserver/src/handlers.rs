@@ -13,14 +13,16 @@ use serde_json::{Value, json};
 
 use crate::ApiServer;
 use crate::decode::{self, BodyFormat, FieldValidation};
-use crate::http::{Body, Query, json_response, read_body};
+use crate::http::{Body, Query, bytes_response, json_response, read_body};
 use crate::meta;
 use crate::negotiate::{self, Output};
-use crate::objects::{DeleteOptions, Deleted, WriteOptions};
+use crate::objects::{DeleteOptions, Deleted, WriteOptions, decode};
+use crate::rawjson;
 use crate::route::ResourcePath;
 use crate::selection::Selection;
 use crate::status::{ApiError, success_status};
 use crate::watch::{self, WatchRequest};
+use kubelite_store::KeyValue;
 
 /// `PartialObjectMetadata` for an object.
 pub fn partial_metadata(obj: &Value) -> Value {
@@ -31,54 +33,110 @@ pub fn partial_metadata(obj: &Value) -> Value {
     })
 }
 
-/// Writes `items` as the negotiated list representation.
-fn list_body(
+fn list_metadata(revision: i64, cont: Option<String>) -> Value {
+    let mut meta = json!({"resourceVersion": revision.to_string()});
+    if let Some(c) = cont {
+        meta["continue"] = json!(c);
+    }
+    meta
+}
+
+/// Objects decoded per Table chunk: bounds the memory a large Table takes to build.
+const TABLE_CHUNK: usize = 256;
+
+/// The negotiated representation of a list of stored objects. Plain JSON is assembled from the
+/// stored bytes; Tables and metadata decode one chunk of objects at a time.
+fn list_response(
     r: &ResourceInfo,
     output: Output,
-    items: Vec<Value>,
+    items: &[KeyValue],
     revision: i64,
     cont: Option<String>,
-) -> Value {
-    let mut list_meta = json!({"resourceVersion": revision.to_string()});
-    if let Some(c) = cont {
-        list_meta["continue"] = json!(c);
-    }
+) -> Result<Response<Body>, ApiError> {
+    let meta = list_metadata(revision, cont);
     match output {
-        Output::Table => {
-            let mut table = kubelite_table::table(
-                r.plural,
-                &items,
-                Timestamp::now(),
-                kubelite_table::IncludeObject::Metadata,
-            );
-            table["metadata"] = list_meta;
-            table
-        }
-        Output::Metadata => json!({
-            "kind": "PartialObjectMetadataList",
-            "apiVersion": "meta.k8s.io/v1",
-            "metadata": list_meta,
-            "items": items.iter().map(partial_metadata).collect::<Vec<_>>(),
-        }),
         Output::Object => {
-            let items: Vec<Value> = items
-                .into_iter()
-                .map(|mut o| {
-                    if let Some(m) = o.as_object_mut() {
-                        m.remove("kind");
-                        m.remove("apiVersion");
+            let mut out =
+                Vec::with_capacity(items.iter().map(|kv| kv.value.len() + 32).sum::<usize>() + 256);
+            out.extend_from_slice(
+                format!(
+                    "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":",
+                    r.kind,
+                    r.api_version()
+                )
+                .as_bytes(),
+            );
+            out.extend_from_slice(meta.to_string().as_bytes());
+            out.extend_from_slice(b",\"items\":[");
+            for (i, kv) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                rawjson::write_item(kv, true, &mut out)?;
+            }
+            out.extend_from_slice(b"]}");
+            Ok(bytes_response(200, "application/json", out))
+        }
+        Output::Table => {
+            let now = Timestamp::now();
+            let include = kubelite_table::IncludeObject::Metadata;
+            if items.is_empty() {
+                let mut table = kubelite_table::table(r.plural, &[], now, include);
+                table["metadata"] = meta;
+                return Ok(json_response(200, &table));
+            }
+            // Rows are rendered and written one chunk at a time, so a large Table never sits
+            // in memory as one JSON tree.
+            let head = kubelite_table::table(r.plural, &[], now, include);
+            let mut out = Vec::with_capacity(items.len() * 1024);
+            out.extend_from_slice(
+                b"{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":",
+            );
+            out.extend_from_slice(meta.to_string().as_bytes());
+            out.extend_from_slice(b",\"columnDefinitions\":");
+            out.extend_from_slice(head["columnDefinitions"].to_string().as_bytes());
+            out.extend_from_slice(b",\"rows\":[");
+            let mut first = true;
+            for chunk in items.chunks(TABLE_CHUNK) {
+                let objects = chunk.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+                let part = kubelite_table::table_without_columns(r.plural, &objects, now, include);
+                for row in part["rows"].as_array().into_iter().flatten() {
+                    if !first {
+                        out.push(b',');
                     }
-                    o
-                })
-                .collect();
-            json!({
-                "kind": format!("{}List", r.kind),
-                "apiVersion": r.api_version(),
-                "metadata": list_meta,
-                "items": items,
-            })
+                    first = false;
+                    serde_json::to_writer(&mut out, row).map_err(ApiError::internal)?;
+                }
+            }
+            out.extend_from_slice(b"]}");
+            Ok(bytes_response(200, "application/json", out))
+        }
+        Output::Metadata => {
+            let items = items
+                .iter()
+                .map(|kv| decode(kv).map(|o| partial_metadata(&o)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(json_response(
+                200,
+                &json!({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": meta, "items": items}),
+            ))
         }
     }
+}
+
+/// A list of decoded objects as plain JSON (the answer to a deletecollection).
+fn object_list(r: &ResourceInfo, items: Vec<Value>, revision: i64) -> Value {
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|mut o| {
+            if let Some(m) = o.as_object_mut() {
+                m.remove("kind");
+                m.remove("apiVersion");
+            }
+            o
+        })
+        .collect();
+    json!({"kind": format!("{}List", r.kind), "apiVersion": r.api_version(), "metadata": list_metadata(revision, None), "items": items})
 }
 
 fn object_body(r: &ResourceInfo, output: Output, obj: Value) -> Value {
@@ -180,18 +238,17 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
 /// Decodes a create/update body, checks its kind and unknown fields; returns warnings.
 fn decode_object(
     r: &ResourceInfo,
-    headers: &HeaderMap,
+    format: BodyFormat,
     query: &Query,
     body: &[u8],
 ) -> Result<(Value, Vec<String>), ApiError> {
-    let format = decode::body_format(content_type(headers).as_deref())?;
     let validation = FieldValidation::parse(query.get("fieldValidation"))?;
-    let mut obj = decode::parse(format, body)?;
+    let mut obj = decode::parse_object(r, format, body)?;
     decode::check_kind(r, &mut obj)?;
-    let unknown = decode::unknown_fields(r, &obj)?;
+    let unknown = decode::unknown_fields(r, &mut obj)?;
     let warnings = match validation {
         FieldValidation::Strict if !unknown.is_empty() => {
-            return Err(decode::strict_error(&unknown));
+            return Err(decode::strict_error(r, &unknown));
         }
         FieldValidation::Warn => decode::unknown_field_messages(&unknown),
         _ => Vec::new(),
@@ -231,6 +288,29 @@ pub async fn handle(
     req: Request<Incoming>,
     path: ResourcePath,
 ) -> Result<Response<Body>, ApiError> {
+    let (parts, body) = req.into_parts();
+    let mut body = Some(body);
+    let result = verb(server, Request::from_parts(parts, ()), &mut body, path).await;
+    if let Some(unread) = body.take() {
+        crate::http::drain(unread).await;
+    }
+    result
+}
+
+/// Takes the request body out of its slot; a body is read once.
+async fn take_body(slot: &mut Option<Incoming>) -> Result<bytes::Bytes, ApiError> {
+    match slot.take() {
+        Some(b) => read_body(b).await,
+        None => Ok(bytes::Bytes::new()),
+    }
+}
+
+async fn verb(
+    server: Arc<ApiServer>,
+    req: Request<()>,
+    body: &mut Option<Incoming>,
+    path: ResourcePath,
+) -> Result<Response<Body>, ApiError> {
     let r = path.resource;
     let query = Query::parse(req.uri().query());
     if let Some(sub) = &path.subresource
@@ -239,7 +319,7 @@ pub async fn handle(
         return Err(ApiError::no_route());
     }
     if r.namespaced && path.namespace.is_none() && req.method() != Method::GET {
-        return Err(ApiError::method_not_allowed(req.method().as_str()));
+        return Err(ApiError::method_not_allowed());
     }
     let accept = req
         .headers()
@@ -247,7 +327,7 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .map(String::from);
     let method = req.method().clone();
-    let (parts, body) = req.into_parts();
+    let (parts, ()) = req.into_parts();
     let headers = parts.headers;
     match (&method, path.name.as_deref(), path.subresource.as_deref()) {
         (&Method::GET, None, None) => {
@@ -263,8 +343,9 @@ pub async fn handle(
             Ok(json_response(200, &object_body(r, output, obj)))
         }
         (&Method::POST, None, None) => {
-            let body = read_body(body).await?;
-            let (obj, warnings) = decode_object(r, &headers, &query, &body)?;
+            let format = decode::body_format(content_type(&headers).as_deref())?;
+            let body = take_body(body).await?;
+            let (obj, warnings) = decode_object(r, format, &query, &body)?;
             check_namespace(r, &path, &obj)?;
             let opts = write_options(&query, &headers)?;
             let created = server
@@ -274,7 +355,7 @@ pub async fn handle(
             Ok(with_warnings(json_response(201, &created), &warnings))
         }
         (&Method::POST, Some(name), Some("binding")) => {
-            let body = read_body(body).await?;
+            let body = take_body(body).await?;
             crate::binding::bind(
                 &server,
                 path.namespace.as_deref().unwrap_or("default"),
@@ -300,8 +381,9 @@ pub async fn handle(
             )))
         }
         (&Method::PUT, Some(name), sub @ (None | Some("status"))) => {
-            let body = read_body(body).await?;
-            let (obj, warnings) = decode_object(r, &headers, &query, &body)?;
+            let format = decode::body_format(content_type(&headers).as_deref())?;
+            let body = take_body(body).await?;
+            let (obj, warnings) = decode_object(r, format, &query, &body)?;
             check_namespace(r, &path, &obj)?;
             check_name(&obj, name)?;
             let opts = write_options(&query, &headers)?;
@@ -315,11 +397,12 @@ pub async fn handle(
             ))
         }
         (&Method::PATCH, Some(name), sub @ (None | Some("status"))) => {
-            let body = read_body(body).await?;
+            crate::patch::check_patch_type(&headers)?;
+            let body = take_body(body).await?;
             crate::patch::patch(&server, r, &path, name, sub, &headers, &query, &body).await
         }
         (&Method::DELETE, Some(name), None) => {
-            let body = read_body(body).await?;
+            let body = take_body(body).await?;
             let opts = delete_options(&query, &body)?;
             if r.kind == "Namespace" && crate::bootstrap::SYSTEM_NAMESPACES.contains(&name) {
                 return Err(ApiError::forbidden(
@@ -342,18 +425,16 @@ pub async fn handle(
             }
         }
         (&Method::DELETE, None, None) => {
-            let body = read_body(body).await?;
+            let body = take_body(body).await?;
             let opts = delete_options(&query, &body)?;
             let selection =
                 Selection::parse(r, query.get("labelSelector"), query.get("fieldSelector"))?;
-            let page = server
+            let (objects, _) = server
                 .objects
-                .list(r, path.namespace.as_deref(), None, None, &|o| {
-                    selection.matches(o)
-                })
+                .list_objects(r, path.namespace.as_deref(), Some(&selection))
                 .await?;
             let mut deleted = Vec::new();
-            for obj in page.items {
+            for obj in objects {
                 let name = meta::name(&obj).to_string();
                 let ns = meta::namespace(&obj).map(String::from);
                 match server.objects.delete(r, ns.as_deref(), &name, &opts).await {
@@ -363,12 +444,9 @@ pub async fn handle(
                 }
             }
             let revision = server.objects.store.current_revision();
-            Ok(json_response(
-                200,
-                &list_body(r, Output::Object, deleted, revision, None),
-            ))
+            Ok(json_response(200, &object_list(r, deleted, revision)))
         }
-        _ => Err(ApiError::method_not_allowed(method.as_str())),
+        _ => Err(ApiError::method_not_allowed()),
     }
 }
 
@@ -384,7 +462,7 @@ fn delete_options(query: &Query, body: &[u8]) -> Result<DeleteOptions, ApiError>
         ..Default::default()
     };
     if !body.iter().all(u8::is_ascii_whitespace) {
-        let v: Value = decode::parse(BodyFormat::Json, body)?;
+        let v: Value = decode::parse(BodyFormat::Json, body).map_err(ApiError::bad_request)?;
         if let Some(g) = v["gracePeriodSeconds"].as_i64() {
             opts.grace_period_seconds = Some(g);
         }
@@ -445,18 +523,13 @@ async fn list_or_watch(
     };
     let page = server
         .objects
-        .list(r, path.namespace.as_deref(), limit, after, &|o| {
-            selection.matches(o)
-        })
+        .list(r, path.namespace.as_deref(), limit, after, Some(&selection))
         .await?;
     let cont = page
         .next
         .as_deref()
         .map(|k| encode_continue(k, page.revision));
-    Ok(json_response(
-        200,
-        &list_body(r, output, page.items, page.revision, cont),
-    ))
+    list_response(r, output, &page.items, page.revision, cont)
 }
 
 #[cfg(test)]
@@ -470,24 +543,48 @@ mod tests {
         assert_eq!(decode_continue("%%%").unwrap_err().code, 400);
     }
 
+    fn body_json(resp: Response<Body>) -> Value {
+        let bytes = futures::executor::block_on(http_body_util::BodyExt::collect(resp.into_body()))
+            .unwrap()
+            .to_bytes();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
     #[test]
     fn lists_drop_item_kinds_and_tables_carry_the_revision() {
         let pods = kubelite_api::resources::lookup("", "v1", "pods").unwrap();
-        let items = vec![
-            json!({"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "a", "creationTimestamp": "2026-01-01T00:00:00Z"}}),
-        ];
-        let list = list_body(pods, Output::Object, items.clone(), 7, Some("c".into()));
+        let obj = json!({"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "a", "creationTimestamp": "2026-01-01T00:00:00Z"}});
+        let items: Vec<KeyValue> = (0..600)
+            .map(|i| KeyValue {
+                key: format!("/registry/pods/default/p{i}"),
+                value: serde_json::to_vec(&obj).unwrap().into(),
+                create_revision: 2,
+                mod_revision: 5,
+            })
+            .collect();
+        let list = body_json(
+            list_response(pods, Output::Object, &items[..1], 7, Some("c".into())).unwrap(),
+        );
         assert_eq!(list["kind"], "PodList");
         assert_eq!(
             list["metadata"],
             json!({"resourceVersion": "7", "continue": "c"})
         );
         assert!(list["items"][0].get("kind").is_none());
-        let table = list_body(pods, Output::Table, items.clone(), 7, None);
+        assert_eq!(list["items"][0]["metadata"]["resourceVersion"], "5");
+        let table = body_json(list_response(pods, Output::Table, &items, 7, None).unwrap());
         assert_eq!(table["kind"], "Table");
         assert_eq!(table["metadata"]["resourceVersion"], "7");
-        let meta = list_body(pods, Output::Metadata, items, 7, None);
+        assert_eq!(
+            table["rows"].as_array().unwrap().len(),
+            600,
+            "rows of every chunk"
+        );
+        assert!(!table["columnDefinitions"].as_array().unwrap().is_empty());
+        let meta = body_json(list_response(pods, Output::Metadata, &items[..1], 7, None).unwrap());
         assert_eq!(meta["items"][0]["kind"], "PartialObjectMetadata");
+        let empty = body_json(list_response(pods, Output::Table, &[], 7, None).unwrap());
+        assert_eq!(empty["rows"], json!([]));
     }
 
     #[test]

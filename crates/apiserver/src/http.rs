@@ -55,6 +55,12 @@ pub async fn read_body(body: Incoming) -> Result<Bytes, ApiError> {
     }
 }
 
+/// Reads and drops a body nobody will look at, so an early answer (401) ends the stream
+/// cleanly for HTTP/2 clients.
+pub async fn drain(body: Incoming) {
+    let _ = Limited::new(body, MAX_BODY).collect().await;
+}
+
 /// Decoded query parameters; a repeated key keeps every value (`command=a&command=b`).
 #[derive(Debug, Default, Clone)]
 pub struct Query(HashMap<String, Vec<String>>);

@@ -18,6 +18,7 @@ mod negotiate;
 mod objects;
 mod patch;
 pub mod pki;
+mod rawjson;
 mod route;
 mod selection;
 mod server;
@@ -75,11 +76,11 @@ impl ApiServer {
         );
         let objects = Objects::new(store, services);
         let svc = kubelite_api::resources::lookup("", "v1", "services").expect("services served");
-        let stored = objects
-            .list(svc, None, None, None, &|_| true)
+        let (stored, _) = objects
+            .list_objects(svc, None, None)
             .await
             .map_err(|e| anyhow::anyhow!("reading services: {e}"))?;
-        for s in &stored.items {
+        for s in &stored {
             objects.services.restore(s);
         }
         bootstrap::bootstrap(&objects, config.advertise_address, config.port)
@@ -117,6 +118,7 @@ impl ApiServer {
         let route = route::route(req.uri().path());
         let public = matches!(route, Route::Version | Route::Health(_));
         if !public && !self.authenticated(&req) {
+            crate::http::drain(req.into_body()).await;
             return error_response(&ApiError::unauthorized());
         }
         let method = req.method().clone();
@@ -144,25 +146,18 @@ impl ApiServer {
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .map(String::from);
-        let get_only = |req: &Request<Incoming>| {
-            if req.method() == ::http::Method::GET || req.method() == ::http::Method::HEAD {
-                Ok(())
-            } else {
-                Err(ApiError::method_not_allowed(req.method().as_str()))
-            }
-        };
+        if !matches!(route, Route::Resource(_))
+            && req.method() != ::http::Method::GET
+            && req.method() != ::http::Method::HEAD
+        {
+            crate::http::drain(req.into_body()).await;
+            return Err(ApiError::method_not_allowed());
+        }
         match route {
             Route::Resource(path) => handlers::handle(self, req, path).await,
-            Route::Version => {
-                get_only(&req)?;
-                Ok(json_response(200, &discovery::version()))
-            }
-            Route::Health(_) => {
-                get_only(&req)?;
-                Ok(bytes_response(200, "text/plain; charset=utf-8", "ok"))
-            }
+            Route::Version => Ok(json_response(200, &discovery::version())),
+            Route::Health(_) => Ok(bytes_response(200, "text/plain; charset=utf-8", "ok")),
             Route::CoreVersions | Route::Groups => {
-                get_only(&req)?;
                 let core = route == Route::CoreVersions;
                 match negotiate::aggregated_discovery(accept.as_deref()) {
                     Some(v) => Ok(bytes_response(
@@ -176,28 +171,18 @@ impl ApiServer {
                     None => Ok(json_response(200, &discovery::groups())),
                 }
             }
-            Route::Group(g) => {
-                get_only(&req)?;
-                discovery::group(&g)
-                    .map(|d| json_response(200, &d))
-                    .ok_or_else(ApiError::no_route)
-            }
-            Route::ResourceList { group, version } => {
-                get_only(&req)?;
-                discovery::resource_list(&group, &version)
-                    .map(|d| json_response(200, &d))
-                    .ok_or_else(ApiError::no_route)
-            }
-            Route::OpenApiV3Index => {
-                get_only(&req)?;
-                Ok(bytes_response(
-                    200,
-                    "application/json",
-                    kubelite_openapi::v3_index_bytes(),
-                ))
-            }
+            Route::Group(g) => discovery::group(&g)
+                .map(|d| json_response(200, &d))
+                .ok_or_else(ApiError::no_route),
+            Route::ResourceList { group, version } => discovery::resource_list(&group, &version)
+                .map(|d| json_response(200, &d))
+                .ok_or_else(ApiError::no_route),
+            Route::OpenApiV3Index => Ok(bytes_response(
+                200,
+                "application/json",
+                kubelite_openapi::v3_index_bytes(),
+            )),
             Route::OpenApiV3(path) => {
-                get_only(&req)?;
                 let bytes =
                     kubelite_openapi::v3_document_bytes(&path).ok_or_else(ApiError::no_route)?;
                 let mut resp = bytes_response(200, "application/json", bytes);
@@ -209,7 +194,6 @@ impl ApiServer {
                 Ok(resp)
             }
             Route::OpenApiV2 => {
-                get_only(&req)?;
                 // kubectl before 1.29 reads only the protobuf form.
                 let accept = accept.unwrap_or_default();
                 if accept.contains("protobuf") && !accept.contains("application/json") {

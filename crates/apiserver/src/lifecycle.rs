@@ -58,12 +58,9 @@ pub async fn run(server: Arc<ApiServer>, stop: CancellationToken) {
 /// Reconciles every namespace; true while one is still terminating.
 async fn reconcile_all(server: &ApiServer) -> Result<bool, ApiError> {
     let ns_res = lookup("", "v1", "namespaces").expect("namespaces served");
-    let page = server
-        .objects
-        .list(ns_res, None, None, None, &|_| true)
-        .await?;
+    let (namespaces, _) = server.objects.list_objects(ns_res, None, None).await?;
     let mut pending = false;
-    for ns in page.items {
+    for ns in namespaces {
         let name = meta::name(&ns).to_string();
         if meta::is_deleting(&ns) {
             pending |= !finish_deletion(server, &name).await?;
@@ -93,11 +90,8 @@ async fn reconcile_all(server: &ApiServer) -> Result<bool, ApiError> {
 async fn finish_deletion(server: &ApiServer, ns: &str) -> Result<bool, ApiError> {
     let mut remaining = 0;
     for r in RESOURCES.iter().filter(|r| r.namespaced) {
-        let page = server
-            .objects
-            .list(r, Some(ns), None, None, &|_| true)
-            .await?;
-        for obj in page.items {
+        let (objects, _) = server.objects.list_objects(r, Some(ns), None).await?;
+        for obj in objects {
             remaining += 1;
             let name = meta::name(&obj).to_string();
             match server
@@ -118,7 +112,7 @@ async fn finish_deletion(server: &ApiServer, ns: &str) -> Result<bool, ApiError>
             for r in RESOURCES.iter().filter(|r| r.namespaced) {
                 n += server
                     .objects
-                    .list(r, Some(ns), Some(1), None, &|_| true)
+                    .list(r, Some(ns), Some(1), None, None)
                     .await?
                     .items
                     .len();

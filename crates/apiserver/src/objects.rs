@@ -14,6 +14,7 @@ use kubelite_store::{KeyValue, Revision, Store};
 use serde_json::{Value, json};
 
 use crate::meta::{self, format_time};
+use crate::selection::Selection;
 use crate::service_alloc::ServiceAllocator;
 use crate::status::ApiError;
 use crate::strategy;
@@ -79,9 +80,9 @@ pub enum Deleted {
     Pending(Value),
 }
 
-/// A page of a list.
+/// A page of a list, as stored.
 pub struct Page {
-    pub items: Vec<Value>,
+    pub items: Vec<KeyValue>,
     pub revision: Revision,
     /// Key to continue after, when the page was cut by `limit`.
     pub next: Option<String>,
@@ -164,17 +165,19 @@ impl Objects {
         decode(&self.get_kv(r, ns, name).await?)
     }
 
-    /// Lists objects under the collection, `filter`ed, at most `limit` matching ones, starting
-    /// after the key `after`.
+    /// Lists the stored objects of a collection that `selection` selects (all when `None`), at
+    /// most `limit` of them, starting after the key `after`. Items stay as stored bytes: a
+    /// response can be assembled without decoding them (see `rawjson`).
     pub async fn list(
         &self,
         r: &ResourceInfo,
         ns: Option<&str>,
         limit: Option<usize>,
         after: Option<String>,
-        filter: &(dyn Fn(&Value) -> bool + Sync),
+        selection: Option<&Selection>,
     ) -> Result<Page, ApiError> {
         let prefix = prefix(r, ns);
+        let selection = selection.filter(|s| !s.is_empty());
         let mut items = Vec::new();
         let mut cursor = after;
         let mut revision = 0;
@@ -184,33 +187,50 @@ impl Objects {
             if revision == 0 {
                 revision = page.revision;
             }
-            let last_key = page.items.last().map(|kv| kv.key.clone());
-            for kv in &page.items {
-                let obj = decode(kv)?;
-                if filter(&obj) {
-                    items.push(obj);
-                    if limit.is_some_and(|l| items.len() >= l) {
-                        let more = page.more
-                            || kv.key
-                                != page.items.last().map(|k| k.key.clone()).unwrap_or_default();
-                        let next = if more { Some(kv.key.clone()) } else { None };
-                        return Ok(Page {
-                            items,
-                            revision,
-                            next,
-                        });
-                    }
+            let count = page.items.len();
+            for (i, kv) in page.items.into_iter().enumerate() {
+                if let Some(sel) = selection
+                    && !sel.matches(&decode(&kv)?)
+                {
+                    cursor = Some(kv.key);
+                    continue;
+                }
+                cursor = Some(kv.key.clone());
+                items.push(kv);
+                if limit.is_some_and(|l| items.len() >= l) {
+                    let more = page.more || i + 1 < count;
+                    let next = if more { cursor } else { None };
+                    return Ok(Page {
+                        items,
+                        revision,
+                        next,
+                    });
                 }
             }
-            if !page.more || last_key.is_none() {
+            if !page.more || count == 0 {
                 return Ok(Page {
                     items,
                     revision,
                     next: None,
                 });
             }
-            cursor = last_key;
         }
+    }
+
+    /// Every selected object of a collection, decoded, and the revision they reflect.
+    pub async fn list_objects(
+        &self,
+        r: &ResourceInfo,
+        ns: Option<&str>,
+        selection: Option<&Selection>,
+    ) -> Result<(Vec<Value>, Revision), ApiError> {
+        let page = self.list(r, ns, None, None, selection).await?;
+        let items = page
+            .items
+            .iter()
+            .map(decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((items, page.revision))
     }
 
     async fn ensure_namespace_open(

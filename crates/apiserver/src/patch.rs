@@ -21,6 +21,11 @@ enum PatchType {
     Apply,
 }
 
+/// Refuses a PATCH whose media type is not a patch type, before its body is read.
+pub fn check_patch_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    patch_type(headers).map(|_| ())
+}
+
 fn patch_type(headers: &HeaderMap) -> Result<PatchType, ApiError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
@@ -62,30 +67,41 @@ enum Parsed {
     Apply(Value),
 }
 
-fn parse(kind: PatchType, body: &[u8]) -> Result<Parsed, ApiError> {
+fn parse(kind: PatchType, validation: FieldValidation, body: &[u8]) -> Result<Parsed, ApiError> {
     match kind {
-        PatchType::Json => serde_json::from_slice::<json_patch::Patch>(body)
-            .map(Parsed::Json)
-            .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}"))),
-        PatchType::Merge => serde_json::from_slice::<Value>(body)
-            .map(Parsed::Merge)
-            .map_err(|_| ApiError::bad_request("Invalid JSON Patch")),
+        PatchType::Json => match serde_json::from_slice::<Value>(body) {
+            // kube-apiserver decodes the operations strictly first (fieldValidation Warn or
+            // Strict, the default), then as a JSON patch.
+            Err(e) if validation != FieldValidation::Ignore => Err(ApiError::bad_request(format!(
+                "error decoding patch: {}",
+                decode::go_json_error(&e, body)
+            ))),
+            Err(e) => Err(ApiError::bad_request(decode::go_json_error(&e, body))),
+            Ok(v) => serde_json::from_value::<json_patch::Patch>(v)
+                .map(Parsed::Json)
+                .map_err(|e| ApiError::bad_request(e.to_string())),
+        },
+        PatchType::Merge => match serde_json::from_slice::<Value>(body) {
+            Ok(v) => Ok(Parsed::Merge(v)),
+            Err(e) if validation != FieldValidation::Ignore => Err(ApiError::bad_request(format!(
+                "error decoding patch: {}",
+                decode::go_json_error(&e, body)
+            ))),
+            Err(_) => Err(ApiError::bad_request("Invalid JSON Patch")),
+        },
         PatchType::Strategic => match serde_json::from_slice::<Value>(body) {
             Ok(v @ Value::Object(_)) => Ok(Parsed::Strategic(v)),
             Ok(_) => Err(ApiError::bad_request(
                 "json: cannot unmarshal array into Go value of type map[string]interface {}",
             )),
-            Err(e) => Err(ApiError::bad_request(e.to_string())),
+            Err(e) => Err(ApiError::bad_request(decode::go_json_error(&e, body))),
         },
         PatchType::Apply => match decode::parse(BodyFormat::Yaml, body) {
             Ok(v @ Value::Object(_)) => Ok(Parsed::Apply(v)),
             Ok(_) => Err(ApiError::bad_request(
                 "error decoding YAML: json: cannot unmarshal array into Go value of type map[string]interface {}",
             )),
-            Err(e) => Err(ApiError::bad_request(format!(
-                "error decoding YAML: {}",
-                e.message
-            ))),
+            Err(e) => Err(ApiError::bad_request(format!("error decoding YAML: {e}"))),
         },
     }
 }
@@ -103,7 +119,7 @@ pub async fn patch(
 ) -> Result<Response<Body>, ApiError> {
     let kind = patch_type(headers)?;
     let validation = FieldValidation::parse(query.get("fieldValidation"))?;
-    let parsed = parse(kind, body)?;
+    let parsed = parse(kind, validation, body)?;
     let mut opts = crate::handlers::write_options(query, headers)?;
     if kind == PatchType::Apply {
         if query.get("fieldManager").is_none_or(str::is_empty) {
@@ -199,14 +215,15 @@ pub async fn patch(
                 _ => {}
             }
         }
-        let unknown = decode::unknown_fields(r, &result).map_err(|e| unprocessable(e.message))?;
+        let unknown =
+            decode::unknown_fields(r, &mut result).map_err(|e| unprocessable(e.message))?;
         if !unknown.is_empty() {
             match validation {
                 FieldValidation::Strict => {
                     let patched = serde_json::to_string(&result).unwrap_or_default();
                     return Err(ApiError::invalid_patch(
                         &patched,
-                        &decode::strict_error(&unknown).message,
+                        &decode::strict_message(&unknown),
                     ));
                 }
                 FieldValidation::Warn => {
@@ -277,17 +294,44 @@ mod tests {
             patch_type(&headers("application/json")).unwrap_err().code,
             415
         );
-        let e = parse(PatchType::Json, b"{not json").err().unwrap();
+        let e = parse(PatchType::Json, FieldValidation::Strict, b"{not json")
+            .err()
+            .unwrap();
         assert_eq!(e.code, 400);
-        assert!(e.message.starts_with("error decoding patch: "));
         assert_eq!(
-            parse(PatchType::Merge, b"nope").err().unwrap().message,
+            e.message,
+            "error decoding patch: invalid character 'n' looking for beginning of object key string"
+        );
+        assert_eq!(
+            parse(PatchType::Merge, FieldValidation::Strict, b"[1,")
+                .err()
+                .unwrap()
+                .message,
+            "error decoding patch: unexpected end of JSON input"
+        );
+        assert_eq!(
+            parse(PatchType::Merge, FieldValidation::Ignore, b"nope")
+                .err()
+                .unwrap()
+                .message,
             "Invalid JSON Patch"
         );
-        assert_eq!(parse(PatchType::Strategic, b"[1]").err().unwrap().code, 400);
-        assert_eq!(parse(PatchType::Apply, b"a: [").err().unwrap().code, 400);
+        assert_eq!(
+            parse(PatchType::Strategic, FieldValidation::Strict, b"[1]")
+                .err()
+                .unwrap()
+                .code,
+            400
+        );
+        assert_eq!(
+            parse(PatchType::Apply, FieldValidation::Strict, b"a: [")
+                .err()
+                .unwrap()
+                .code,
+            400
+        );
         assert!(matches!(
-            parse(PatchType::Apply, b"kind: Pod\n").unwrap(),
+            parse(PatchType::Apply, FieldValidation::Strict, b"kind: Pod\n").unwrap(),
             Parsed::Apply(_)
         ));
     }

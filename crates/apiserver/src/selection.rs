@@ -43,6 +43,12 @@ impl Selection {
         })
     }
 
+    /// Selects everything.
+    pub fn is_empty(&self) -> bool {
+        self.labels.as_ref().is_none_or(LabelSelector::is_empty)
+            && self.fields.as_ref().is_none_or(FieldSelector::is_empty)
+    }
+
     pub fn matches(&self, obj: &Value) -> bool {
         if let Some(l) = &self.labels
             && !l.matches(&meta::labels(obj))

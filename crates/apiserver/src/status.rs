@@ -60,15 +60,13 @@ impl ApiError {
         .with_details(json!({}))
     }
 
-    pub fn method_not_allowed(method: &str) -> Self {
+    pub fn method_not_allowed() -> Self {
         Self::new(
             405,
             "MethodNotAllowed",
             "the server does not allow this method on the requested resource".to_string(),
         )
-        .with_details(
-            json!({"causes": [{"reason": "UnexpectedServerResponse", "message": method}]}),
-        )
+        .with_details(json!({}))
     }
 
     pub fn already_exists(resource: &str, name: &str) -> Self {
@@ -113,12 +111,14 @@ impl ApiError {
         )
     }
 
-    pub fn unsupported_media_type(content_type: &str) -> Self {
+    /// 415 naming the media types this kind of request accepts.
+    pub fn unsupported_media_type(accepted: &[&str]) -> Self {
         Self::new(
             415,
             "UnsupportedMediaType",
             format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/cbor (got {content_type})"
+                "the body of the request was in an unknown format - accepted media types include: {}",
+                accepted.join(", ")
             ),
         )
     }

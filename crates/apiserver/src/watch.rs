@@ -127,16 +127,14 @@ pub async fn watch(server: Arc<ApiServer>, req: WatchRequest) -> Result<Response
     let start: Revision = match req.resource_version.as_deref() {
         None | Some("") | Some("0") => {
             // Start with the current state as ADDED events, as kube-apiserver does.
-            let page = server
+            let (objects, revision) = server
                 .objects
-                .list(r, req.namespace.as_deref(), None, None, &|o| {
-                    req.selection.matches(o)
-                })
+                .list_objects(r, req.namespace.as_deref(), Some(&req.selection))
                 .await?;
-            for obj in page.items {
+            for obj in objects {
                 initial.push(line("ADDED", renderer.render(obj)));
             }
-            page.revision
+            revision
         }
         Some(rv) => rv
             .parse()

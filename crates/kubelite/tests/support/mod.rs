@@ -149,6 +149,19 @@ impl Cluster {
         cmd
     }
 
+    /// Like `enter(false)`, working in the lab's folder: entering a mount namespace resets the
+    /// working directory to its root, so `current_dir` alone does not reach the program.
+    fn enter_lab(&self) -> Command {
+        let lab = lab_root().canonicalize().expect("lab folder");
+        let mut cmd = Command::new("nsenter");
+        cmd.arg("--target")
+            .arg(self.target_pid().to_string())
+            .args(["--net", "--mount"]);
+        cmd.arg(format!("--wd={}", lab.display())).arg("--");
+        cmd.current_dir(lab);
+        cmd
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
@@ -322,10 +335,9 @@ impl Cluster {
 
     pub fn kubectl_with(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
         use std::io::Write;
-        let mut cmd = self.enter(false);
+        let mut cmd = self.enter_lab();
         cmd.arg(&self.kubectl)
             .args(args)
-            .current_dir(lab_root())
             .env("KUBECONFIG", self.kubeconfig())
             .env("HOME", self.dir.path())
             .stdin(if stdin.is_some() {
@@ -353,10 +365,9 @@ impl Cluster {
     /// Spawns a long-running kubectl (e.g. `get -w`), output to a file.
     pub fn kubectl_spawn(&self, args: &[&str], out: &Path) -> Child {
         let file = std::fs::File::create(out).expect("output file");
-        self.enter(false)
+        self.enter_lab()
             .arg(&self.kubectl)
             .args(args)
-            .current_dir(lab_root())
             .env("KUBECONFIG", self.kubeconfig())
             .env("HOME", self.dir.path())
             .stdin(Stdio::null())
@@ -368,8 +379,8 @@ impl Cluster {
 
     /// Runs any program inside the namespace.
     pub fn exec(&self, program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = self.enter(false);
-        cmd.arg(program).args(args).current_dir(lab_root());
+        let mut cmd = self.enter_lab();
+        cmd.arg(program).args(args);
         cmd.env("KUBECONFIG", self.kubeconfig())
             .env("HOME", self.dir.path());
         for (k, v) in env {
@@ -436,5 +447,103 @@ pub fn eventually<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
             "condition not met within {secs}s"
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+impl Cluster {
+    /// Writes `contents` to `name` inside the test's private folder and returns its absolute path
+    /// (kubectl runs from the lab folder, so pass this path as is).
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create folder");
+        }
+        std::fs::write(&path, contents).expect("write file");
+        path
+    }
+
+    /// `kubectl ARGS -o json`, parsed; panics unless kubectl succeeds.
+    #[track_caller]
+    pub fn kubectl_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.extend(["-o", "json"]);
+        let run = self.kubectl(&all).ok();
+        serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", run.stdout))
+    }
+}
+
+/// One table as kubectl prints it: a header line, then rows aligned to it.
+///
+/// Columns are found from the header: a column starts where a word follows two or more spaces
+/// (header names such as `NOMINATED NODE` hold single spaces), and every row is cut at the same
+/// offsets, as kubectl's tab writer aligns them.
+#[derive(Debug)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// Parses one table (no blank lines inside).
+    #[track_caller]
+    pub fn parse(text: &str) -> Table {
+        let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+        let head = lines
+            .next()
+            .unwrap_or_else(|| panic!("no table in {text:?}"));
+        let mut starts = Vec::new();
+        let bytes = head.as_bytes();
+        for i in 0..bytes.len() {
+            let word_start = bytes[i] != b' '
+                && (i == 0 || (i >= 2 && bytes[i - 1] == b' ' && bytes[i - 2] == b' '));
+            if word_start {
+                starts.push(i);
+            }
+        }
+        let cut = |line: &str| -> Vec<String> {
+            starts
+                .iter()
+                .enumerate()
+                .map(|(n, &s)| {
+                    let end = starts
+                        .get(n + 1)
+                        .copied()
+                        .unwrap_or(line.len())
+                        .min(line.len());
+                    line.get(s.min(end)..end).unwrap_or("").trim().to_string()
+                })
+                .collect()
+        };
+        Table {
+            header: cut(head),
+            rows: lines.map(cut).collect(),
+        }
+    }
+
+    /// The index of a column, by its header name.
+    #[track_caller]
+    pub fn column(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name:?} in {:?}", self.header))
+    }
+
+    /// The cell in the row whose first cell is `row` and the column named `column`.
+    #[track_caller]
+    pub fn cell(&self, row: &str, column: &str) -> &str {
+        let c = self.column(column);
+        let r = self
+            .rows
+            .iter()
+            .find(|r| r[0] == row)
+            .unwrap_or_else(|| panic!("no row {row:?} in {:?}", self.rows));
+        &r[c]
+    }
+
+    /// The first cell of every row, in order.
+    pub fn names(&self) -> Vec<&str> {
+        self.rows.iter().map(|r| r[0].as_str()).collect()
     }
 }

@@ -1,0 +1,132 @@
+//! Stored objects to response bytes without decoding them: a list of ten thousand Pods is
+//! assembled from the stored JSON, parsing only each object's `metadata` to add its
+//! resourceVersion.
+
+use std::fmt;
+
+use kubelite_store::KeyValue;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::status::ApiError;
+
+/// The top-level members of a JSON object, in order, values left unparsed.
+struct Members<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Members<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Members<'a>, M::Error> {
+                let mut out = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    out.push((key, value));
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// Writes the stored object `kv` to `out` with `metadata.resourceVersion` set to its revision;
+/// `kind` and `apiVersion` are left out when `strip_type` (list items, as kube-apiserver
+/// serves them).
+pub fn write_item(kv: &KeyValue, strip_type: bool, out: &mut Vec<u8>) -> Result<(), ApiError> {
+    let bad = |e: serde_json::Error| ApiError::internal(format!("decoding {}: {e}", kv.key));
+    let members: Members = serde_json::from_slice(&kv.value).map_err(bad)?;
+    let rv = Value::String(kv.mod_revision.to_string());
+    out.push(b'{');
+    let mut first = true;
+    let mut wrote_meta = false;
+    for (key, raw) in &members.0 {
+        if strip_type && (key == "kind" || key == "apiVersion") {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        serde_json::to_writer(&mut *out, key).map_err(bad)?;
+        out.push(b':');
+        if key == "metadata" {
+            let mut meta: Map<String, Value> = serde_json::from_str(raw.get()).map_err(bad)?;
+            meta.insert("resourceVersion".into(), rv.clone());
+            serde_json::to_writer(&mut *out, &meta).map_err(bad)?;
+            wrote_meta = true;
+        } else {
+            out.extend_from_slice(raw.get().as_bytes());
+        }
+    }
+    if !wrote_meta {
+        if !first {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"metadata\":");
+        serde_json::to_writer(&mut *out, &serde_json::json!({"resourceVersion": rv}))
+            .map_err(bad)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn kv(obj: Value, rev: i64) -> KeyValue {
+        KeyValue {
+            key: "/registry/pods/default/a".into(),
+            value: serde_json::to_vec(&obj).unwrap().into(),
+            create_revision: 1,
+            mod_revision: rev,
+        }
+    }
+
+    #[test]
+    fn injects_the_revision_and_keeps_everything_else() {
+        let obj = json!({"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "a", "labels": {"x": "é\"q"}}, "spec": {"n": [1, 2.5, null]}});
+        let mut out = Vec::new();
+        write_item(&kv(obj.clone(), 42), false, &mut out).unwrap();
+        let back: Value = serde_json::from_slice(&out).unwrap();
+        let mut want = obj.clone();
+        want["metadata"]["resourceVersion"] = json!("42");
+        assert_eq!(back, want);
+        // Member order is kept.
+        assert!(
+            String::from_utf8(out).unwrap().starts_with(
+                "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"a\""
+            )
+        );
+
+        let mut stripped = Vec::new();
+        write_item(&kv(obj, 7), true, &mut stripped).unwrap();
+        let back: Value = serde_json::from_slice(&stripped).unwrap();
+        assert!(back.get("kind").is_none() && back.get("apiVersion").is_none());
+        assert_eq!(back["metadata"]["resourceVersion"], "7");
+    }
+
+    #[test]
+    fn objects_without_metadata_get_one_and_garbage_is_an_error() {
+        let mut out = Vec::new();
+        write_item(&kv(json!({}), 3), true, &mut out).unwrap();
+        assert_eq!(out, br#"{"metadata":{"resourceVersion":"3"}}"#);
+        let broken = KeyValue {
+            key: "k".into(),
+            value: b"[1]".to_vec().into(),
+            create_revision: 1,
+            mod_revision: 1,
+        };
+        assert_eq!(
+            write_item(&broken, true, &mut Vec::new()).unwrap_err().code,
+            500
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! Per-pod network sandbox: a named network namespace, a veth pair whose host end sits on the
+//! node bridge with hairpin on and whose peer is the pod's `eth0`, the pod address, `lo` up and a
+//! default route via the gateway. Creation undoes itself on failure; destruction is idempotent.
+
+use std::fs;
+use std::net::{IpAddr, Ipv4Addr};
+use std::os::fd::AsRawFd as _;
+use std::path::PathBuf;
+
+use rtnetlink::packet_route::link::{
+    InfoBridgePort, InfoData, InfoKind, InfoPortData, InfoPortKind, InfoVeth,
+};
+use rtnetlink::{LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
+
+use crate::error::{Error, Result};
+use crate::names::{POD_INTERFACE, host_veth_name, netns_path, validate_uid};
+use crate::netlink::Netlink;
+use crate::netns;
+use crate::node::NodeNetwork;
+
+/// A pod's network, as created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SandboxNet {
+    /// Pod UID.
+    pub uid: String,
+    /// Where the pod's network namespace is mounted (give it to the runtime).
+    pub netns_path: PathBuf,
+    /// The pod IP on `eth0`.
+    pub ip: Ipv4Addr,
+    /// Host end of the veth pair.
+    pub host_veth: String,
+}
+
+impl NodeNetwork {
+    /// Creates the sandbox of pod `uid` with address `ip` (from [`crate::Ipam::allocate`]).
+    /// Fails with [`Error::SandboxExists`] if its namespace is already mounted; on any other
+    /// failure whatever was created is removed again.
+    pub async fn create_sandbox(&self, uid: &str, ip: Ipv4Addr) -> Result<SandboxNet> {
+        validate_uid(uid)?;
+        self.range.check(ip)?;
+        let sandbox = SandboxNet {
+            uid: uid.to_owned(),
+            netns_path: netns_path(self.run_dir(), uid),
+            ip,
+            host_veth: host_veth_name(uid),
+        };
+        if sandbox.netns_path.exists() {
+            return Err(Error::SandboxExists(uid.to_owned()));
+        }
+        match self.build(&sandbox).await {
+            Ok(()) => Ok(sandbox),
+            Err(e) => {
+                let _ = self.destroy_sandbox(uid).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes pod `uid`'s veth pair and namespace. Whatever is already gone is skipped, so this
+    /// also cleans up a half-created sandbox. The caller releases the address with
+    /// [`crate::Ipam::release`].
+    pub async fn destroy_sandbox(&self, uid: &str) -> Result<()> {
+        validate_uid(uid)?;
+        self.host.delete_link(&host_veth_name(uid)).await?;
+        netns::remove(&netns_path(self.run_dir(), uid))
+    }
+
+    async fn build(&self, sandbox: &SandboxNet) -> Result<()> {
+        let pod = netns::create(&sandbox.netns_path).await?;
+        // A veth of this name without a namespace is a leftover of an interrupted attempt.
+        self.host.delete_link(&sandbox.host_veth).await?;
+        self.add_veth(sandbox).await?;
+        configure_pod_side(
+            &pod,
+            sandbox.ip,
+            self.range.cidr().prefix_len(),
+            self.gateway(),
+        )
+        .await
+    }
+
+    async fn add_veth(&self, sandbox: &SandboxNet) -> Result<()> {
+        let mtu = self.config.mtu;
+        let ns_file = fs::File::open(&sandbox.netns_path)
+            .map_err(|e| Error::io("open", &sandbox.netns_path, e))?;
+        let peer = LinkUnspec::new_with_name(POD_INTERFACE)
+            .mtu(mtu)
+            .setns_by_fd(ns_file.as_raw_fd())
+            .build();
+        let veth = LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
+            .name(sandbox.host_veth.clone())
+            .mtu(mtu)
+            .controller(self.bridge_index)
+            .up()
+            .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))
+            .build();
+        let handle = self.host.handle();
+        handle
+            .link()
+            .add(veth)
+            .execute()
+            .await
+            .map_err(|e| Error::netlink("add veth pair", e))?;
+        drop(ns_file);
+        let hairpin = LinkUnspec::new_with_name(&sandbox.host_veth)
+            .set_port_kind(InfoPortKind::Bridge)
+            .set_port_data(InfoPortData::BridgePort(vec![InfoBridgePort::HairpinMode(
+                true,
+            )]))
+            .build();
+        handle
+            .link()
+            .set_port(hairpin)
+            .execute()
+            .await
+            .map_err(|e| Error::netlink("set hairpin mode", e))
+    }
+}
+
+async fn configure_pod_side(
+    pod: &Netlink,
+    ip: Ipv4Addr,
+    prefix_len: u8,
+    gateway: Ipv4Addr,
+) -> Result<()> {
+    let handle = pod.handle();
+    handle
+        .link()
+        .set(LinkUnspec::new_with_name("lo").up().build())
+        .execute()
+        .await
+        .map_err(|e| Error::netlink("set lo up", e))?;
+    let eth0 = pod
+        .link_by_name(POD_INTERFACE)
+        .await?
+        .map(|link| link.header.index)
+        .ok_or_else(|| Error::LinkMissing(POD_INTERFACE.to_owned()))?;
+    handle
+        .address()
+        .add(eth0, IpAddr::V4(ip), prefix_len)
+        .execute()
+        .await
+        .map_err(|e| Error::netlink("add pod address", e))?;
+    handle
+        .link()
+        .set(LinkUnspec::new_with_index(eth0).up().build())
+        .execute()
+        .await
+        .map_err(|e| Error::netlink("set eth0 up", e))?;
+    let default_route = RouteMessageBuilder::<Ipv4Addr>::new()
+        .gateway(gateway)
+        .output_interface(eth0)
+        .build();
+    handle
+        .route()
+        .add(default_route)
+        .execute()
+        .await
+        .map_err(|e| Error::netlink("add default route", e))
+}

@@ -1,0 +1,44 @@
+//! Node network sysctls, written through /proc/sys of the caller's (the node's) network namespace.
+
+use std::fs;
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+
+/// What the node needs: forwarding between pods and out, and DNAT to 127.0.0.1 for NodePorts.
+/// `net.bridge.bridge-nf-call-iptables` is deliberately left as the kernel set it.
+pub const NODE_SYSCTLS: [(&str, &str); 2] = [
+    ("net.ipv4.ip_forward", "1"),
+    ("net.ipv4.conf.all.route_localnet", "1"),
+];
+
+/// Writes `value` to sysctl `key` (dotted form).
+pub fn set_sysctl(key: &str, value: &str) -> Result<()> {
+    let path = sysctl_path(key);
+    fs::write(&path, value).map_err(|e| Error::io("write sysctl", path, e))
+}
+
+/// Reads sysctl `key` (dotted form), trimmed.
+pub fn get_sysctl(key: &str) -> Result<String> {
+    let path = sysctl_path(key);
+    fs::read_to_string(&path)
+        .map(|v| v.trim().to_owned())
+        .map_err(|e| Error::io("read sysctl", path, e))
+}
+
+fn sysctl_path(key: &str) -> PathBuf {
+    PathBuf::from("/proc/sys").join(key.replace('.', "/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(
+            sysctl_path("net.ipv4.conf.all.route_localnet"),
+            PathBuf::from("/proc/sys/net/ipv4/conf/all/route_localnet")
+        );
+    }
+}
