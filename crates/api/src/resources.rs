@@ -90,7 +90,16 @@ pub static RESOURCES: &[ResourceInfo] = &[
         short_names: &["ns"],
         categories: &[],
         verbs: NAMESPACE_VERBS,
-        subresources: &[status("Namespace")],
+        subresources: &[
+            Subresource {
+                name: "finalize",
+                kind: "Namespace",
+                group: "",
+                version: "",
+                verbs: &["update"],
+            },
+            status("Namespace"),
+        ],
     },
     ResourceInfo {
         group: "",

@@ -380,7 +380,7 @@ async fn verb(
                 "pod {name} does not have a host assigned"
             )))
         }
-        (&Method::PUT, Some(name), sub @ (None | Some("status"))) => {
+        (&Method::PUT, Some(name), sub @ (None | Some("status" | "finalize"))) => {
             let format = decode::body_format(content_type(&headers).as_deref())?;
             let body = take_body(body).await?;
             let (obj, warnings) = decode_object(r, format, &query, &body)?;

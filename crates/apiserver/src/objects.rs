@@ -128,12 +128,12 @@ fn qos_class(pod: &Value) -> &'static str {
     }
 }
 
-fn same_ignoring_bookkeeping(a: &Value, b: &Value) -> bool {
+/// Whether an update changes nothing but the resourceVersion it was read at (then nothing is
+/// written). managedFields count: an apply that only takes ownership is a change.
+fn same_ignoring_resource_version(a: &Value, b: &Value) -> bool {
     let strip = |v: &Value| {
         let mut v = v.clone();
-        let m = meta::metadata_mut(&mut v);
-        m.remove("resourceVersion");
-        m.remove("managedFields");
+        meta::metadata_mut(&mut v).remove("resourceVersion");
         v
     };
     strip(a) == strip(b)
@@ -318,6 +318,13 @@ impl Objects {
         if let (true, Some(ns)) = (r.namespaced, ns) {
             self.ensure_namespace_open(r, ns, &name).await?;
         }
+        // Ownership is recorded before allocation, as kube-apiserver does: nobody owns the
+        // ClusterIP and NodePorts the server fills in.
+        let mut obj = if opts.apply {
+            obj
+        } else {
+            kubelite_fieldmanager::update(r.kind, None, &obj, &opts.field_manager, &now())
+        };
         let claim = if r.kind == "Service" {
             Some(
                 self.services
@@ -326,11 +333,6 @@ impl Objects {
             )
         } else {
             None
-        };
-        let obj = if opts.apply {
-            obj
-        } else {
-            kubelite_fieldmanager::update(r.kind, None, &obj, &opts.field_manager, &now())
         };
         if opts.dry_run {
             if let Some(c) = claim {
@@ -382,16 +384,7 @@ impl Objects {
         if !errors.is_empty() {
             return Err(Self::invalid(r, &name, &errors));
         }
-        let claim = if r.kind == "Service" && subresource.is_none() {
-            Some(
-                self.services
-                    .claim(Some(old), &mut new)
-                    .map_err(|e| Self::invalid(r, &name, &e))?,
-            )
-        } else {
-            None
-        };
-        let new = match (opts.apply, subresource) {
+        let mut new = match (opts.apply, subresource) {
             (true, _) => new,
             (false, Some("binding")) => new,
             (false, Some(sub)) => kubelite_fieldmanager::update_subresource(
@@ -406,12 +399,21 @@ impl Objects {
                 kubelite_fieldmanager::update(r.kind, Some(old), &new, &opts.field_manager, &now())
             }
         };
+        let claim = if r.kind == "Service" && subresource.is_none() {
+            Some(
+                self.services
+                    .claim(Some(old), &mut new)
+                    .map_err(|e| Self::invalid(r, &name, &e))?,
+            )
+        } else {
+            None
+        };
         let finish = |claim: Option<crate::service_alloc::Claim<'_>>, ok: bool| {
             if let Some(c) = claim {
                 if ok { c.commit() } else { c.rollback() }
             }
         };
-        if same_ignoring_bookkeeping(old, &new) || opts.dry_run {
+        if same_ignoring_resource_version(old, &new) || opts.dry_run {
             finish(claim, false);
             return Ok(if opts.dry_run { new } else { old.clone() });
         }

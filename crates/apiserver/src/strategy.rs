@@ -27,6 +27,23 @@ pub fn prepare_for_create(kind: &str, obj: &mut Value) {
         }
         "Namespace" => {
             map.insert("status".into(), json!({"phase": "Active"}));
+            // The namespace controller removes this finalizer once the namespace is empty.
+            let spec = map.entry("spec").or_insert_with(|| json!({}));
+            if !spec.is_object() {
+                *spec = json!({});
+            }
+            let finalizers = spec
+                .as_object_mut()
+                .expect("spec object")
+                .entry("finalizers")
+                .or_insert_with(|| json!([]));
+            if !finalizers.is_array() {
+                *finalizers = json!([]);
+            }
+            let list = finalizers.as_array_mut().expect("finalizers array");
+            if !list.iter().any(|f| f == "kubernetes") {
+                list.push(json!("kubernetes"));
+            }
         }
         _ => {}
     }
@@ -44,6 +61,15 @@ pub fn prepare_for_update(kind: &str, subresource: Option<&str>, old: &Value, ne
     match subresource {
         // A binding is computed by the server from the stored Pod: nothing to carry over.
         Some("binding") => {}
+        // `namespaces/finalize` changes only `spec.finalizers`.
+        Some("finalize") => {
+            let finalizers = map.get("spec").and_then(|s| s.get("finalizers")).cloned();
+            *map = old.as_object().cloned().unwrap_or_default();
+            let spec = map.entry("spec").or_insert_with(|| json!({}));
+            if let (Some(spec), Some(f)) = (spec.as_object_mut(), finalizers) {
+                spec.insert("finalizers".into(), f);
+            }
+        }
         Some("status") => {
             match old.get("spec") {
                 Some(spec) => map.insert("spec".into(), spec.clone()),
@@ -66,6 +92,17 @@ pub fn prepare_for_update(kind: &str, subresource: Option<&str>, old: &Value, ne
                 Some(status) => map.insert("status".into(), status.clone()),
                 None => map.remove("status"),
             };
+            // A Namespace's finalizers change only through `namespaces/finalize`.
+            if kind == "Namespace" {
+                let old_finalizers = old.get("spec").and_then(|s| s.get("finalizers")).cloned();
+                let spec = map.entry("spec").or_insert_with(|| json!({}));
+                if let Some(spec) = spec.as_object_mut() {
+                    match old_finalizers {
+                        Some(f) => spec.insert("finalizers".into(), f),
+                        None => spec.remove("finalizers"),
+                    };
+                }
+            }
         }
     }
 }
@@ -115,6 +152,29 @@ mod tests {
         let mut ep = json!({"subsets": []});
         prepare_for_update("Endpoints", None, &old, &mut ep);
         assert!(ep.get("status").is_none());
+    }
+
+    #[test]
+    fn namespace_finalizers_change_only_through_finalize() {
+        let old = json!({"metadata": {"name": "x", "labels": {"a": "1"}}, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Terminating"}});
+        let mut update =
+            json!({"metadata": {"name": "x", "labels": {"a": "2"}}, "spec": {"finalizers": []}});
+        prepare_for_update("Namespace", None, &old, &mut update);
+        assert_eq!(update["spec"]["finalizers"], json!(["kubernetes"]));
+        assert_eq!(update["metadata"]["labels"]["a"], "2");
+        let mut finalize =
+            json!({"metadata": {"name": "x", "labels": {"a": "3"}}, "spec": {"finalizers": []}});
+        prepare_for_update("Namespace", Some("finalize"), &old, &mut finalize);
+        assert_eq!(finalize["spec"]["finalizers"], json!([]));
+        assert_eq!(finalize["metadata"]["labels"]["a"], "1");
+        assert_eq!(finalize["status"]["phase"], "Terminating");
+        let mut created =
+            json!({"metadata": {"name": "y"}, "spec": {"finalizers": ["example.com/f"]}});
+        prepare_for_create("Namespace", &mut created);
+        assert_eq!(
+            created["spec"]["finalizers"],
+            json!(["example.com/f", "kubernetes"])
+        );
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! Defaulting as kube-apiserver 1.33 applies it before validation: the scheme defaulters
-//! (`SetDefaults_*` in pkg/apis/core/v1 and discovery/v1), the fields the registry strategies
-//! fill on create (Namespace finalizers and phase), and the admission plugins every cluster runs
+//! (`SetDefaults_*` in pkg/apis/core/v1 and discovery/v1) and the admission plugins every cluster runs
 //! (ServiceAccount, Priority, DefaultTolerationSeconds). It works on JSON so unknown fields
 //! survive, only fills fields that are absent (or null), and is idempotent.
 //!
@@ -10,7 +9,7 @@
 mod pod;
 mod service;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// Fills in every default kube-apiserver would for an object of this kind.
 pub fn apply_defaults(kind: &str, obj: &mut Value) {
@@ -66,8 +65,9 @@ pub(crate) fn for_each_in(
     }
 }
 
-/// `SetDefaults_Namespace` (the `kubernetes.io/metadata.name` label), the create strategy's
-/// `kubernetes` finalizer and `SetDefaults_NamespaceStatus` (phase Active).
+/// `SetDefaults_Namespace` (the `kubernetes.io/metadata.name` label) and
+/// `SetDefaults_NamespaceStatus` (phase Active). The `kubernetes` finalizer is the create
+/// strategy's, not a default: it must stay removed once the namespace controller removes it.
 fn default_namespace(obj: &mut Value) {
     let Some(ns) = obj.as_object_mut() else {
         return;
@@ -81,15 +81,6 @@ fn default_namespace(obj: &mut Value) {
     if !name.is_empty() {
         object_at(meta, "labels")
             .insert("kubernetes.io/metadata.name".to_string(), Value::from(name));
-    }
-    let spec = object_at(ns, "spec");
-    let finalizers = spec.entry("finalizers").or_insert(Value::Null);
-    if !finalizers.is_array() {
-        *finalizers = json!([]);
-    }
-    let list = finalizers.as_array_mut().expect("just made an array");
-    if !list.iter().any(|f| f == "kubernetes") {
-        list.push(Value::from("kubernetes"));
     }
     set_default_str(object_at(ns, "status"), "phase", "Active");
 }
@@ -145,16 +136,14 @@ mod tests {
         let ns = defaulted("Namespace", json!({"metadata": {"name": "dev"}}));
         assert_eq!(
             ns,
-            json!({"metadata": {"name": "dev", "labels": {"kubernetes.io/metadata.name": "dev"}}, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
+            json!({"metadata": {"name": "dev", "labels": {"kubernetes.io/metadata.name": "dev"}}, "status": {"phase": "Active"}})
         );
-        let custom = defaulted(
+        // Finalizers are the create strategy's, not defaults: a removed one stays removed.
+        let finalized = defaulted(
             "Namespace",
-            json!({"metadata": {"name": "x"}, "spec": {"finalizers": ["example.com/f"]}}),
+            json!({"metadata": {"name": "x"}, "spec": {"finalizers": []}}),
         );
-        assert_eq!(
-            custom["spec"]["finalizers"],
-            json!(["example.com/f", "kubernetes"])
-        );
+        assert_eq!(finalized["spec"]["finalizers"], json!([]));
     }
 
     #[test]
