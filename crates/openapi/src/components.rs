@@ -1,8 +1,9 @@
 //! `components.schemas` (OpenAPI 3) / `definitions` (Swagger 2) for one group-version: the
 //! schemas of its served kinds, their lists and the meta types the operations use, generated
 //! from k8s-openapi's `JsonSchema` impls (upstream names and descriptions) and completed with
-//! what k8s-openapi leaves out: GVK extensions, list/patch extensions, list kinds and the
-//! upstream shapes of `IntOrString` and `Quantity`.
+//! what k8s-openapi leaves out or gets wrong: GVK extensions, list/patch extensions, enums,
+//! upstream `required` lists, list kinds and the upstream shapes of `IntOrString`, `Quantity`
+//! and `WatchEvent`.
 
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::discovery::v1 as discovery;
@@ -12,7 +13,7 @@ use schemars::JsonSchema;
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value, json};
 
-use crate::extensions;
+use crate::{enums, extensions, required};
 
 /// Where `$ref`s point while generating; the Swagger 2 renderer rewrites the prefix.
 pub(crate) const REF_PREFIX: &str = "#/components/schemas/";
@@ -78,7 +79,7 @@ fn list_descriptions(kind: &str) -> (String, String) {
             "List of ServiceAccounts. More info: https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/",
         ),
         "Endpoints" => (
-            "EndpointsList is a list of endpoints.",
+            "EndpointsList is a list of endpoints. Deprecated: This API is deprecated in v1.33+.",
             "List of endpoints.",
         ),
         "Node" => (
@@ -104,6 +105,16 @@ fn list_descriptions(kind: &str) -> (String, String) {
     (list.to_string(), items.to_string())
 }
 
+/// The `metadata` description of a list kind (the `XxxList.ListMeta` field comment).
+fn list_metadata_description(kind: &str) -> &'static str {
+    match kind {
+        "EndpointSlice" => "Standard list metadata.",
+        _ => {
+            "Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"
+        }
+    }
+}
+
 fn gvk(group: &str, version: &str, kind: &str) -> Value {
     json!({"group": group, "kind": kind, "version": version})
 }
@@ -127,10 +138,9 @@ fn list_schema(r: &ResourceInfo) -> Value {
             },
             "metadata": {
                 "$ref": format!("{REF_PREFIX}{LIST_META}"),
-                "description": "Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"
+                "description": list_metadata_description(r.kind)
             }
         },
-        "required": ["items"],
         "x-kubernetes-group-version-kind": [gvk(r.group, r.version, &format!("{}List", r.kind))]
     })
 }
@@ -225,8 +235,11 @@ pub(crate) fn type_schemas<T: JsonSchema>(dialect: Dialect) -> Map<String, Value
 fn finish(mut defs: Map<String, Value>, dialect: Dialect) -> Map<String, Value> {
     for (name, schema) in defs.iter_mut() {
         extensions::apply(name, schema);
+        enums::apply(name, schema);
+        required::apply(name, schema);
     }
     apply_scalar_overrides(&mut defs, dialect);
+    split_watch_event_description(&mut defs);
     if dialect == Dialect::V3 {
         for schema in defs.values_mut() {
             wrap_ref_siblings(schema);
@@ -257,6 +270,28 @@ fn apply_scalar_overrides(defs: &mut Map<String, Value>, dialect: Dialect) {
                 schema.extend(fields);
             }
         }
+    }
+}
+
+/// k8s-openapi puts the whole `WatchEvent` comment on the type; upstream keeps only its first
+/// sentence there and gives the rest ("Object is: ...") to the `object` field.
+fn split_watch_event_description(defs: &mut Map<String, Value>) {
+    let Some(Value::Object(schema)) = defs.get_mut(WATCH_EVENT) else {
+        return;
+    };
+    let Some(Value::String(description)) = schema.get("description") else {
+        return;
+    };
+    let Some((head, object)) = description.split_once("\n\n") else {
+        return;
+    };
+    let (head, object) = (head.to_string(), object.trim_end().to_string());
+    schema.insert("description".into(), head.into());
+    if let Some(Value::Object(field)) = schema
+        .get_mut("properties")
+        .and_then(|p| p.get_mut("object"))
+    {
+        field.insert("description".into(), object.into());
     }
 }
 

@@ -22,16 +22,21 @@
 //!   (and fails if it cannot), then prints from v3.
 //! - `kubectl explain` resolves the kind through `x-kubernetes-group-version-kind` in
 //!   `components.schemas` and follows `$ref`/`allOf` for nested fields.
+//! - `kubectl explain` prints `-required-` from each schema's `required` list and, for 1.29+,
+//!   an `enum:` line from a field's `enum`; both follow kube-apiserver (see `required`, `enums`),
+//!   not k8s-openapi, which marks every non-`Option` field required and carries no enums.
 //! - `kubectl apply` builds strategic merge patches from the schemas' `x-kubernetes-patch-*`
 //!   extensions when it can, so they carry upstream's merge keys (see `extensions`).
 //!
 //! Documents are built once, on first use, and kept with their serialised bytes and hash.
 
 mod components;
+mod enums;
 mod extensions;
 mod gnostic;
 mod hash;
 mod operations;
+mod required;
 mod specs;
 mod v2;
 mod v3;

@@ -1,5 +1,6 @@
 //! Structural tests over the finished documents: every served kind is reachable the way
-//! kubectl looks it up, and every reference resolves inside its own document.
+//! kubectl looks it up, every reference resolves inside its own document, and enum-typed
+//! fields and `required` lists read as kube-apiserver 1.33 serves them.
 
 use kubelite_api::resources::RESOURCES;
 use serde_json::Value;
@@ -247,5 +248,212 @@ fn v2_is_swagger_with_definitions_and_protobuf_form() {
     assert_eq!(
         serde_json::from_slice::<Value>(v2_document_bytes()).unwrap(),
         doc
+    );
+}
+
+/// The schema `name` in the v3 document of `key` and in the v2 document.
+fn both_dialects(key: &str, name: &str) -> [Value; 2] {
+    [
+        v3_document(key).unwrap()["components"]["schemas"][name].clone(),
+        v2_document()["definitions"][name].clone(),
+    ]
+}
+
+#[test]
+fn enum_fields_carry_upstream_values_and_description_tails() {
+    // (document, schema, field, enum, description tail) as kube-apiserver 1.33 serves them.
+    let cases: &[(&str, &str, &str, &[&str], &str)] = &[
+        (
+            "api/v1",
+            "io.k8s.api.core.v1.ServicePort",
+            "protocol",
+            &["SCTP", "TCP", "UDP"],
+            "Default is TCP.\n\nPossible enum values:\n - `\"SCTP\"` is the SCTP protocol.\n - `\"TCP\"` is the TCP protocol.\n - `\"UDP\"` is the UDP protocol.",
+        ),
+        (
+            "api/v1",
+            "io.k8s.api.core.v1.ServiceSpec",
+            "type",
+            &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"],
+            "Possible enum values:\n - `\"ClusterIP\"` means a service will only be accessible inside the cluster, via the cluster IP.\n - `\"ExternalName\"` means a service consists of only a reference to an external name that kubedns or equivalent will return as a CNAME record, with no exposing or proxying of any pods involved.\n - `\"LoadBalancer\"` means a service will be exposed via an external load balancer (if the cloud provider supports it), in addition to 'NodePort' type.\n - `\"NodePort\"` means a service will be exposed on one port of every node, in addition to 'ClusterIP' type.",
+        ),
+        (
+            "api/v1",
+            "io.k8s.api.core.v1.ServiceSpec",
+            "internalTrafficPolicy",
+            &["Cluster", "Local"],
+            "Possible enum values:\n - `\"Cluster\"` routes traffic to all endpoints.\n - `\"Local\"` routes traffic only to endpoints on the same node as the client pod (dropping the traffic if there are no local endpoints).",
+        ),
+        (
+            "api/v1",
+            "io.k8s.api.core.v1.PodSpec",
+            "restartPolicy",
+            &["Always", "Never", "OnFailure"],
+            "More info: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#restart-policy\n\nPossible enum values:\n - `\"Always\"`\n - `\"Never\"`\n - `\"OnFailure\"`",
+        ),
+        (
+            "api/v1",
+            "io.k8s.api.core.v1.Container",
+            "imagePullPolicy",
+            &["Always", "IfNotPresent", "Never"],
+            "Possible enum values:\n - `\"Always\"` means that kubelet always attempts to pull the latest image. Container will fail If the pull fails.\n - `\"IfNotPresent\"` means that kubelet pulls if the image isn't present on disk. Container will fail if the image isn't present and the pull fails.\n - `\"Never\"` means that kubelet never pulls an image, but only uses a local image. Container will fail if the image isn't present",
+        ),
+        (
+            "api/v1",
+            "io.k8s.api.core.v1.PodStatus",
+            "phase",
+            &["Failed", "Pending", "Running", "Succeeded", "Unknown"],
+            "\n - `\"Unknown\"` means that for some reason the state of the pod could not be obtained, typically due to an error in communicating with the host of the pod. Deprecated: It isn't being set since 2015 (74da3b14b0c0f658b3bb8d2def5094686d0e9095)",
+        ),
+        (
+            "api/v1",
+            "io.k8s.api.core.v1.Toleration",
+            "operator",
+            &["Equal", "Exists"],
+            "Possible enum values:\n - `\"Equal\"`\n - `\"Exists\"`",
+        ),
+        (
+            "api/v1",
+            "io.k8s.api.core.v1.NamespaceStatus",
+            "phase",
+            &["Active", "Terminating"],
+            "Possible enum values:\n - `\"Active\"` means the namespace is available for use in the system\n - `\"Terminating\"` means the namespace is undergoing graceful termination",
+        ),
+        (
+            "apis/discovery.k8s.io/v1",
+            "io.k8s.api.discovery.v1.EndpointSlice",
+            "addressType",
+            &["FQDN", "IPv4", "IPv6"],
+            "Possible enum values:\n - `\"FQDN\"` represents a FQDN.\n - `\"IPv4\"` represents an IPv4 Address.\n - `\"IPv6\"` represents an IPv6 Address.",
+        ),
+        (
+            "apis/discovery.k8s.io/v1",
+            "io.k8s.api.discovery.v1.EndpointPort",
+            "protocol",
+            &["SCTP", "TCP", "UDP"],
+            "Default is TCP.\n\nPossible enum values:\n - `\"SCTP\"` is the SCTP protocol.",
+        ),
+    ];
+    for (key, name, field, values, tail) in cases {
+        for schema in both_dialects(key, name) {
+            let property = &schema["properties"][field];
+            assert_eq!(
+                property["enum"],
+                serde_json::json!(values),
+                "{name}.{field}"
+            );
+            let description = property["description"].as_str().unwrap();
+            assert!(
+                description.ends_with(tail) || description.contains(&format!("{tail}\n")),
+                "{name}.{field}: {description}"
+            );
+        }
+    }
+    // A list of an enum type gets the values on its items only.
+    for schema in both_dialects("api/v1", "io.k8s.api.core.v1.ServiceSpec") {
+        let families = &schema["properties"]["ipFamilies"];
+        assert_eq!(
+            families["items"]["enum"],
+            serde_json::json!(["", "IPv4", "IPv6"])
+        );
+        assert!(families.get("enum").is_none());
+        assert!(
+            !families["description"]
+                .as_str()
+                .unwrap()
+                .contains("Possible enum values")
+        );
+    }
+}
+
+#[test]
+fn required_lists_match_upstream() {
+    // (document, schema, upstream `required`; empty = no list).
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("api/v1", "io.k8s.api.core.v1.Pod", &[]),
+        ("api/v1", "io.k8s.api.core.v1.Service", &[]),
+        ("api/v1", "io.k8s.api.core.v1.Namespace", &[]),
+        ("api/v1", "io.k8s.api.core.v1.ServicePort", &["port"]),
+        ("api/v1", "io.k8s.api.core.v1.Container", &["name"]),
+        ("api/v1", "io.k8s.api.core.v1.PodSpec", &["containers"]),
+        ("api/v1", "io.k8s.api.core.v1.LocalObjectReference", &[]),
+        ("api/v1", "io.k8s.api.core.v1.SecretKeySelector", &["key"]),
+        (
+            "api/v1",
+            "io.k8s.api.core.v1.Event",
+            &["metadata", "involvedObject"],
+        ),
+        ("api/v1", "io.k8s.api.core.v1.Binding", &["target"]),
+        (
+            "api/v1",
+            "io.k8s.api.core.v1.ContainerStatus",
+            &["name", "ready", "restartCount", "image", "imageID"],
+        ),
+        ("api/v1", "io.k8s.api.core.v1.PodList", &["items"]),
+        (
+            "api/v1",
+            "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+            &[],
+        ),
+        ("api/v1", "io.k8s.apimachinery.pkg.apis.meta.v1.Status", &[]),
+        (
+            "api/v1",
+            "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent",
+            &["type", "object"],
+        ),
+        (
+            "apis/discovery.k8s.io/v1",
+            "io.k8s.api.discovery.v1.EndpointSlice",
+            &["addressType", "endpoints"],
+        ),
+    ];
+    for (key, name, want) in cases {
+        for schema in both_dialects(key, name) {
+            assert!(schema.is_object(), "{name}");
+            match schema.get("required") {
+                None => assert!(want.is_empty(), "{name}: no required list"),
+                Some(got) => assert_eq!(got, &serde_json::json!(want), "{name}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn enum_and_required_tables_name_published_schemas() {
+    let doc = v2_document();
+    let definitions = doc["definitions"].as_object().unwrap();
+    for short in enums::schema_names().chain(required::schema_names()) {
+        assert!(
+            definitions.contains_key(&format!("io.k8s.{short}")),
+            "{short} is not published"
+        );
+    }
+}
+
+#[test]
+fn list_and_watch_event_descriptions_follow_upstream() {
+    let doc = v3_document("apis/discovery.k8s.io/v1").unwrap();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["io.k8s.api.discovery.v1.EndpointSliceList"]["properties"]["metadata"]["description"],
+        "Standard list metadata."
+    );
+    let watch = &schemas["io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent"];
+    assert_eq!(
+        watch["description"],
+        "Event represents a single event to a watched resource."
+    );
+    assert!(
+        watch["properties"]["object"]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with(
+                "Object is:\n * If Type is Added or Modified: the new state of the object."
+            )
+    );
+    let core = v3_document("api/v1").unwrap();
+    assert_eq!(
+        core["components"]["schemas"]["io.k8s.api.core.v1.EndpointsList"]["description"],
+        "EndpointsList is a list of endpoints. Deprecated: This API is deprecated in v1.33+."
     );
 }
