@@ -36,6 +36,14 @@ pub struct UpArgs {
     service_node_port_range: (u16, u16),
 }
 
+/// A client of the API server as the cluster admin, for the components `up` runs beside it:
+/// they talk to the server over its API, as they would from another node.
+async fn admin_client(kubeconfig: &std::path::Path) -> anyhow::Result<kube::Client> {
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig)?;
+    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?;
+    Ok(kube::Client::try_from(config)?)
+}
+
 fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
     let (a, b) = s.split_once('-').ok_or("expected FIRST-LAST")?;
     let a: u16 = a.trim().parse().map_err(|e| format!("{e}"))?;
@@ -144,6 +152,11 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         &kubeconfig_path,
         &crate::kubeconfig::render(&url, &pki.ca_pem, &pki.admin_token),
     )?;
+    let client = admin_client(&kubeconfig_path).await?;
+    let controllers = tokio::spawn(kubelite_controllers::run(
+        client,
+        stop.clone().cancelled_owned(),
+    ));
     println!(
         "kubelite is serving the Kubernetes API at {url}; kubeconfig written to {}",
         kubeconfig_path.display()
@@ -156,6 +169,11 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         _ = int.recv() => {}
     }
     stop.cancel();
+    match controllers.await {
+        Ok(Err(e)) => tracing::warn!("controllers: {e:#}"),
+        Err(e) => tracing::warn!("controllers: {e}"),
+        Ok(Ok(())) => {}
+    }
     let _ = serving.await;
     drop(lock);
     Ok(())

@@ -1,0 +1,224 @@
+//! The informer: one event loop over the watches of Services, Pods, Endpoints and
+//! EndpointSlices. Each event is turned into the keys it may affect (computed against the cache
+//! before and after the change, so a Pod that changed labels wakes both its old and new
+//! Services), applied to the cache, and the keys pushed to the controllers that care.
+//!
+//! A completed (re)list resyncs every key of that kind, since deletions may have been missed
+//! while the watch was down. Watch errors are retried with kube-runtime's default backoff.
+
+use std::collections::BTreeSet;
+use std::pin::Pin;
+
+use futures::{Stream, StreamExt, stream};
+use k8s_openapi::api::core::v1::{Endpoints, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::{WatchStreamExt, watcher as watch};
+use kube::{Api, Client, ResourceExt};
+
+use crate::cache::Cache;
+use crate::key::ObjectKey;
+use crate::names::{ENDPOINTSLICE_CONTROLLER, LABEL_MANAGED_BY, MIRRORING_CONTROLLER};
+use crate::queue::Queue;
+use crate::service;
+
+/// The queues of the three controllers.
+pub struct Queues {
+    pub slices: Queue,
+    pub endpoints: Queue,
+    pub mirroring: Queue,
+}
+
+/// Every change the controllers react to.
+enum Change {
+    Service(Box<Event<Service>>),
+    Pod(Box<Event<Pod>>),
+    Endpoints(Event<Endpoints>),
+    Slice(Event<EndpointSlice>),
+}
+
+/// The cache writers; only the informer writes.
+pub struct Informer {
+    client: Client,
+    services: reflector::store::Writer<Service>,
+    pods: reflector::store::Writer<Pod>,
+    endpoints: reflector::store::Writer<Endpoints>,
+    slices: reflector::store::Writer<EndpointSlice>,
+    /// Whether the Endpoints have been listed once (orphans are only swept at startup).
+    endpoints_listed: bool,
+}
+
+impl Informer {
+    /// An informer over `client` and the read side of its caches.
+    pub fn new(client: Client) -> (Informer, Cache) {
+        let services = reflector::store::Writer::default();
+        let pods = reflector::store::Writer::default();
+        let endpoints = reflector::store::Writer::default();
+        let slices = reflector::store::Writer::default();
+        let cache = Cache {
+            services: services.as_reader(),
+            pods: pods.as_reader(),
+            endpoints: endpoints.as_reader(),
+            slices: slices.as_reader(),
+        };
+        let informer = Informer {
+            client,
+            services,
+            pods,
+            endpoints,
+            slices,
+            endpoints_listed: false,
+        };
+        (informer, cache)
+    }
+
+    /// Watches until the process stops, filling the caches and pushing keys to `queues`.
+    pub async fn run(mut self, cache: Cache, queues: Queues) {
+        let changes = stream::select_all([
+            changes(&self.client, |e| Change::Service(Box::new(e))),
+            changes(&self.client, |e| Change::Pod(Box::new(e))),
+            changes(&self.client, Change::Endpoints),
+            changes(&self.client, Change::Slice),
+        ]);
+        let mut changes = std::pin::pin!(changes);
+        while let Some(change) = changes.next().await {
+            match change {
+                Ok(change) => self.handle(&cache, &queues, change),
+                Err(e) => tracing::warn!("endpoint controllers' watch failed, retrying: {e}"),
+            }
+        }
+    }
+
+    fn handle(&mut self, cache: &Cache, queues: &Queues, change: Change) {
+        match change {
+            Change::Service(ev) => {
+                let ev = *ev;
+                self.services.apply_watcher_event(&ev);
+                let keys: Vec<ObjectKey> = match &ev {
+                    Event::Apply(s) | Event::Delete(s) => vec![ObjectKey::of(s)],
+                    Event::InitDone => cache
+                        .services
+                        .state()
+                        .iter()
+                        .map(|s| ObjectKey::of(s.as_ref()))
+                        .collect(),
+                    Event::Init | Event::InitApply(_) => Vec::new(),
+                };
+                for key in keys {
+                    queues.slices.push(key.clone());
+                    queues.endpoints.push(key.clone());
+                    queues.mirroring.push(key);
+                }
+            }
+            Change::Pod(ev) => {
+                let ev = *ev;
+                let keys: BTreeSet<ObjectKey> = match &ev {
+                    Event::Apply(p) | Event::Delete(p) => {
+                        let old = cache.pods.get(&ObjectRef::from_obj(p));
+                        let mut keys: BTreeSet<ObjectKey> =
+                            cache.services_selecting(p).into_iter().collect();
+                        if let Some(old) = old {
+                            keys.extend(cache.services_selecting(&old));
+                        }
+                        keys
+                    }
+                    // A relisted Pod set may differ in any way: resync every selector Service.
+                    Event::InitDone => cache
+                        .services
+                        .state()
+                        .iter()
+                        .filter(|s| service::selector(s).is_some())
+                        .map(|s| ObjectKey::of(s.as_ref()))
+                        .collect(),
+                    Event::Init | Event::InitApply(_) => BTreeSet::new(),
+                };
+                self.pods.apply_watcher_event(&ev);
+                for key in keys {
+                    queues.slices.push(key.clone());
+                    queues.endpoints.push(key);
+                }
+            }
+            Change::Endpoints(ev) => {
+                self.endpoints.apply_watcher_event(&ev);
+                match &ev {
+                    Event::Apply(e) => {
+                        let key = ObjectKey::of(e);
+                        // Only Endpoints of selector Services are the controller's to correct.
+                        if cache
+                            .service(&key)
+                            .is_some_and(|s| service::has_managed_endpoints(&s))
+                        {
+                            queues.endpoints.push(key.clone());
+                        }
+                        queues.mirroring.push(key);
+                    }
+                    Event::Delete(e) => {
+                        let key = ObjectKey::of(e);
+                        queues.endpoints.push(key.clone());
+                        queues.mirroring.push(key);
+                    }
+                    Event::InitDone => {
+                        // At startup every Endpoints is checked, so those left by Services
+                        // deleted while nothing ran are removed.
+                        let sweep = !self.endpoints_listed;
+                        self.endpoints_listed = true;
+                        for e in cache.endpoints.state() {
+                            let key = ObjectKey::of(e.as_ref());
+                            if sweep {
+                                queues.endpoints.push(key.clone());
+                            }
+                            queues.mirroring.push(key);
+                        }
+                    }
+                    Event::Init | Event::InitApply(_) => {}
+                }
+            }
+            Change::Slice(ev) => {
+                let mut touched: Vec<EndpointSlice> = Vec::new();
+                match &ev {
+                    Event::Apply(s) | Event::Delete(s) => {
+                        if let Some(old) = cache.slices.get(&ObjectRef::from_obj(s)) {
+                            touched.push(old.as_ref().clone());
+                        }
+                        touched.push(s.clone());
+                    }
+                    Event::Init | Event::InitApply(_) | Event::InitDone => {}
+                }
+                self.slices.apply_watcher_event(&ev);
+                if matches!(ev, Event::InitDone) {
+                    touched.extend(cache.slices.state().iter().map(|s| s.as_ref().clone()));
+                }
+                for slice in touched {
+                    let Some(key) = ObjectKey::of_slice_owner(&slice) else {
+                        continue;
+                    };
+                    match slice.labels().get(LABEL_MANAGED_BY).map(String::as_str) {
+                        Some(ENDPOINTSLICE_CONTROLLER) => queues.slices.push(key),
+                        Some(MIRRORING_CONTROLLER) => queues.mirroring.push(key),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+type ChangeStream = Pin<Box<dyn Stream<Item = Result<Change, watcher::Error>> + Send>>;
+
+/// The watch events of every `K` in the cluster, wrapped as [`Change`]s.
+fn changes<K>(client: &Client, wrap: fn(Event<K>) -> Change) -> ChangeStream
+where
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + 'static,
+{
+    let api: Api<K> = Api::all(client.clone());
+    watch(api, watcher::Config::default())
+        .default_backoff()
+        .map(move |ev| ev.map(wrap))
+        .boxed()
+}
