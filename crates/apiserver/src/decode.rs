@@ -15,6 +15,8 @@ use crate::status::ApiError;
 pub enum BodyFormat {
     Json,
     Yaml,
+    /// Kubernetes protobuf, as client-go's typed clients send it (`kubectl create namespace`).
+    Protobuf,
 }
 
 pub fn body_format(content_type: Option<&str>) -> Result<BodyFormat, ApiError> {
@@ -27,6 +29,7 @@ pub fn body_format(content_type: Option<&str>) -> Result<BodyFormat, ApiError> {
     match mime {
         "" | "application/json" | "*/*" => Ok(BodyFormat::Json),
         "application/yaml" | "application/apply-patch+yaml" => Ok(BodyFormat::Yaml),
+        kubelite_protobuf::CONTENT_TYPE => Ok(BodyFormat::Protobuf),
         _ => Err(ApiError::unsupported_media_type(&[
             "application/json",
             "application/yaml",
@@ -125,12 +128,25 @@ pub fn parse(format: BodyFormat, body: &[u8]) -> Result<Value, String> {
             serde_saphyr::from_str::<Value>(text)
                 .map_err(|e| format!("error converting YAML to JSON: {}", yaml_error(&e)))
         }
+        BodyFormat::Protobuf => Err("a protobuf body is decoded by its kind (parse_object)".into()),
     }
 }
 
 /// Parses the body of a create or update of `r`, with kube-apiserver's 400 for a body it
 /// cannot decode.
 pub fn parse_object(r: &ResourceInfo, format: BodyFormat, body: &[u8]) -> Result<Value, ApiError> {
+    if format == BodyFormat::Protobuf {
+        return kubelite_protobuf::decode(body, &r.api_version(), r.kind).map_err(|e| {
+            if e.is_unsupported() {
+                ApiError::unsupported_media_type(&["application/json", "application/yaml"])
+            } else {
+                ApiError::bad_request(format!(
+                    "{} in version \"{}\" cannot be handled as a {}: {e}",
+                    r.kind, r.version, r.kind
+                ))
+            }
+        });
+    }
     parse(format, body).map_err(|e| {
         ApiError::bad_request(format!(
             "the object provided is unrecognized (must be of type {}): {e} ({})",

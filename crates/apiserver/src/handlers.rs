@@ -403,7 +403,11 @@ async fn verb(
         }
         (&Method::DELETE, Some(name), None) => {
             let body = take_body(body).await?;
-            let opts = delete_options(&query, &body)?;
+            let opts = delete_options(
+                &query,
+                decode::body_format(content_type(&headers).as_deref())?,
+                &body,
+            )?;
             if r.kind == "Namespace" && crate::bootstrap::SYSTEM_NAMESPACES.contains(&name) {
                 return Err(ApiError::forbidden(
                     "namespaces",
@@ -426,7 +430,11 @@ async fn verb(
         }
         (&Method::DELETE, None, None) => {
             let body = take_body(body).await?;
-            let opts = delete_options(&query, &body)?;
+            let opts = delete_options(
+                &query,
+                decode::body_format(content_type(&headers).as_deref())?,
+                &body,
+            )?;
             let selection =
                 Selection::parse(r, query.get("labelSelector"), query.get("fieldSelector"))?;
             let (objects, _) = server
@@ -455,14 +463,22 @@ fn returns_deleted_object(r: &ResourceInfo) -> bool {
     matches!(r.kind, "Pod" | "Service" | "Namespace" | "Node")
 }
 
-fn delete_options(query: &Query, body: &[u8]) -> Result<DeleteOptions, ApiError> {
+fn delete_options(
+    query: &Query,
+    format: BodyFormat,
+    body: &[u8],
+) -> Result<DeleteOptions, ApiError> {
     let mut opts = DeleteOptions {
         grace_period_seconds: query.int("gracePeriodSeconds")?,
         dry_run: query.all("dryRun").iter().any(|v| v == "All"),
         ..Default::default()
     };
     if !body.iter().all(u8::is_ascii_whitespace) {
-        let v: Value = decode::parse(BodyFormat::Json, body).map_err(ApiError::bad_request)?;
+        let v: Value = match format {
+            BodyFormat::Protobuf => kubelite_protobuf::decode(body, "v1", "DeleteOptions")
+                .map_err(|e| ApiError::bad_request(e.to_string()))?,
+            other => decode::parse(other, body).map_err(ApiError::bad_request)?,
+        };
         if let Some(g) = v["gracePeriodSeconds"].as_i64() {
             opts.grace_period_seconds = Some(g);
         }
@@ -592,19 +608,26 @@ mod tests {
         let q = Query::parse(Some("gracePeriodSeconds=5"));
         let o = delete_options(
             &q,
+            BodyFormat::Json,
             br#"{"preconditions":{"uid":"u"},"propagationPolicy":"Background"}"#,
         )
         .unwrap();
         assert_eq!(o.grace_period_seconds, Some(5));
         assert_eq!(o.precondition_uid.as_deref(), Some("u"));
         assert_eq!(
-            delete_options(&Query::default(), br#"{"propagationPolicy":"Sideways"}"#)
-                .unwrap_err()
-                .code,
+            delete_options(
+                &Query::default(),
+                BodyFormat::Json,
+                br#"{"propagationPolicy":"Sideways"}"#
+            )
+            .unwrap_err()
+            .code,
             422
         );
         assert_eq!(
-            delete_options(&Query::default(), b"{").unwrap_err().code,
+            delete_options(&Query::default(), BodyFormat::Json, b"{")
+                .unwrap_err()
+                .code,
             400
         );
     }
