@@ -7,7 +7,6 @@ use std::fmt;
 use kubelite_store::KeyValue;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 
 use crate::status::ApiError;
 
@@ -35,13 +34,33 @@ impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
     }
 }
 
+/// Writes a stored `metadata` object with `resourceVersion` appended, without parsing it: stored
+/// metadata never holds a resourceVersion (the registry strips it), so appending one member is
+/// exact.
+fn write_metadata(raw: &str, rv: &str, out: &mut Vec<u8>) -> Result<(), &'static str> {
+    let body = raw.trim();
+    let inner = body
+        .strip_prefix('{')
+        .and_then(|b| b.strip_suffix('}'))
+        .ok_or("metadata is not an object")?;
+    out.push(b'{');
+    if !inner.trim().is_empty() {
+        out.extend_from_slice(inner.as_bytes());
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"resourceVersion\":\"");
+    out.extend_from_slice(rv.as_bytes());
+    out.extend_from_slice(b"\"}");
+    Ok(())
+}
+
 /// Writes the stored object `kv` to `out` with `metadata.resourceVersion` set to its revision;
 /// `kind` and `apiVersion` are left out when `strip_type` (list items, as kube-apiserver
 /// serves them).
 pub fn write_item(kv: &KeyValue, strip_type: bool, out: &mut Vec<u8>) -> Result<(), ApiError> {
     let bad = |e: serde_json::Error| ApiError::internal(format!("decoding {}: {e}", kv.key));
     let members: Members = serde_json::from_slice(&kv.value).map_err(bad)?;
-    let rv = Value::String(kv.mod_revision.to_string());
+    let rv = kv.mod_revision.to_string();
     out.push(b'{');
     let mut first = true;
     let mut wrote_meta = false;
@@ -56,9 +75,8 @@ pub fn write_item(kv: &KeyValue, strip_type: bool, out: &mut Vec<u8>) -> Result<
         serde_json::to_writer(&mut *out, key).map_err(bad)?;
         out.push(b':');
         if key == "metadata" {
-            let mut meta: Map<String, Value> = serde_json::from_str(raw.get()).map_err(bad)?;
-            meta.insert("resourceVersion".into(), rv.clone());
-            serde_json::to_writer(&mut *out, &meta).map_err(bad)?;
+            write_metadata(raw.get(), &rv, out)
+                .map_err(|e| ApiError::internal(format!("decoding {}: {e}", kv.key)))?;
             wrote_meta = true;
         } else {
             out.extend_from_slice(raw.get().as_bytes());
@@ -69,8 +87,7 @@ pub fn write_item(kv: &KeyValue, strip_type: bool, out: &mut Vec<u8>) -> Result<
             out.push(b',');
         }
         out.extend_from_slice(b"\"metadata\":");
-        serde_json::to_writer(&mut *out, &serde_json::json!({"resourceVersion": rv}))
-            .map_err(bad)?;
+        write_metadata("{}", &rv, out).map_err(ApiError::internal)?;
     }
     out.push(b'}');
     Ok(())
@@ -79,7 +96,7 @@ pub fn write_item(kv: &KeyValue, strip_type: bool, out: &mut Vec<u8>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn kv(obj: Value, rev: i64) -> KeyValue {
         KeyValue {
