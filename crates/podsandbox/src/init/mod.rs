@@ -1,0 +1,215 @@
+//! The pod init: the body of the hidden `kubelite pod-init` subcommand.
+//!
+//! The agent starts it (see [`crate::create`]) already inside the pod's network namespace and
+//! fresh UTS, IPC, mount and PID namespaces, in a session of its own. A new PID namespace only
+//! applies to children, so it forks once: the parent ("stage 0") records the child's PID and
+//! start time in `init.json` and exits; the child is PID 1 of the pod. PID 1
+//! sets up the mounts and hostname ([`setup`]), binds `init.sock`, prints `ready` on its stdout
+//! (a pipe to the agent; failures print `error: <text>` instead), points its stdio at
+//! `init.log` and serves ([`server`]) until the pod is stopped.
+//!
+//! Arguments: `--dir <state_dir>/<uid> --hostname <name>`.
+
+mod server;
+mod setup;
+mod supervisor;
+
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write as _;
+use std::os::unix::net::UnixListener;
+use std::path::PathBuf;
+
+use nix::unistd::{ForkResult, Pid, fork};
+
+use crate::layout::Layout;
+use crate::record::InitRecord;
+
+/// Parsed `pod-init` arguments.
+#[derive(Debug, PartialEq, Eq)]
+struct InitArgs {
+    dir: PathBuf,
+    hostname: String,
+}
+
+impl InitArgs {
+    fn parse(args: impl IntoIterator<Item = OsString>) -> Result<InitArgs, String> {
+        let mut dir = None;
+        let mut hostname = None;
+        let mut args = args.into_iter();
+        while let Some(flag) = args.next() {
+            let value = args
+                .next()
+                .ok_or_else(|| format!("{flag:?} needs a value"))?;
+            match flag.to_str() {
+                Some("--dir") => dir = Some(PathBuf::from(value)),
+                Some("--hostname") => {
+                    hostname = Some(
+                        value
+                            .into_string()
+                            .map_err(|v| format!("bad hostname {v:?}"))?,
+                    )
+                }
+                _ => return Err(format!("unknown argument {flag:?}")),
+            }
+        }
+        Ok(InitArgs {
+            dir: dir.ok_or("missing --dir")?,
+            hostname: hostname.ok_or("missing --hostname")?,
+        })
+    }
+}
+
+/// The arguments [`crate::create`] passes after the `pod-init` prefix.
+pub(crate) fn init_args(dir: &std::path::Path, hostname: &str) -> Vec<OsString> {
+    vec![
+        "--dir".into(),
+        dir.as_os_str().to_owned(),
+        "--hostname".into(),
+        hostname.into(),
+    ]
+}
+
+/// Runs the pod init with the arguments that follow `pod-init` on the command line. Never
+/// returns. Must be called before the process starts any thread (before building a tokio
+/// runtime): it forks.
+pub fn init_main(args: impl IntoIterator<Item = OsString>) -> ! {
+    let args = match InitArgs::parse(args) {
+        Ok(args) => args,
+        Err(message) => fail(&format!("pod-init: {message}")),
+    };
+    if let Err(message) = single_threaded() {
+        fail(&message);
+    }
+    let layout = Layout::at(args.dir);
+    let proc_root = match File::open("/proc") {
+        Ok(proc_root) => proc_root,
+        Err(e) => fail(&format!("open /proc: {e}")),
+    };
+    // SAFETY: the process is single-threaded (checked above), so the child may run any code.
+    match unsafe { fork() } {
+        Err(e) => fail(&format!("fork: {e}")),
+        Ok(ForkResult::Parent { child }) => std::process::exit(stage0(&layout, &proc_root, child)),
+        Ok(ForkResult::Child) => drop(proc_root),
+    }
+    if nix::unistd::getpid().as_raw() != 1 {
+        fail("pod-init must be started in a new PID namespace");
+    }
+    if let Err(message) = setup::enter_pod(&layout, &args.hostname) {
+        fail(&message);
+    }
+    let socket = layout.socket();
+    let _ = fs::remove_file(&socket);
+    let listener = match UnixListener::bind(&socket) {
+        Ok(listener) => listener,
+        Err(e) => fail(&format!("bind {}: {e}", socket.display())),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => fail(&format!("tokio runtime: {e}")),
+    };
+    let code = runtime.block_on(async {
+        let served = server::serve(listener);
+        tokio::pin!(served);
+        // `serve` installs its signal handlers on its first poll; announce readiness only after.
+        tokio::select! {
+            biased;
+            code = &mut served => return code,
+            () = tokio::task::yield_now() => {}
+        }
+        announce_ready(&layout);
+        served.await
+    });
+    std::process::exit(code)
+}
+
+/// Stage 0: records PID 1's identity for re-adoption and exits (0 on success).
+fn stage0(layout: &Layout, proc_root: &File, child: Pid) -> i32 {
+    let stored = InitRecord::of(proc_root, child.as_raw())
+        .ok_or_else(|| "init exited during start".to_string())
+        .and_then(|record| {
+            record
+                .store(&layout.record())
+                .map_err(|e| format!("write {}: {e}", layout.record().display()))
+        });
+    match stored {
+        Ok(()) => 0,
+        Err(message) => {
+            let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+            println!("error: {message}");
+            1
+        }
+    }
+}
+
+/// Tells the agent the pod is ready and moves stdio off the handshake pipe.
+fn announce_ready(layout: &Layout) {
+    let mut stdout = std::io::stdout().lock();
+    // The agent may have died meanwhile: a broken pipe is not the init's problem.
+    let _ = writeln!(stdout, "ready").and_then(|()| stdout.flush());
+    drop(stdout);
+    if let Ok(log) = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(layout.log())
+    {
+        let _ = nix::unistd::dup2_stdout(&log);
+        let _ = nix::unistd::dup2_stderr(&log);
+    }
+    if let Ok(null) = File::open("/dev/null") {
+        let _ = nix::unistd::dup2_stdin(&null);
+    }
+}
+
+/// Reports a setup failure to the agent and exits.
+fn fail(message: &str) -> ! {
+    println!("error: {message}");
+    eprintln!("pod-init: {message}");
+    std::process::exit(1)
+}
+
+/// `fork` is only sound here if no other thread exists.
+fn single_threaded() -> Result<(), String> {
+    let status =
+        fs::read_to_string("/proc/self/status").map_err(|e| format!("/proc/self/status: {e}"))?;
+    match status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .map(str::trim)
+    {
+        Some("1") => Ok(()),
+        Some(n) => Err(format!(
+            "pod-init must run before any thread is started (found {n} threads)"
+        )),
+        None => Err("cannot count threads".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args() {
+        let ok = init_args(std::path::Path::new("/s/u1"), "web-0");
+        assert_eq!(
+            InitArgs::parse(ok),
+            Ok(InitArgs {
+                dir: "/s/u1".into(),
+                hostname: "web-0".into()
+            })
+        );
+        let cases: [(&[&str], &str); 3] = [
+            (&["--dir", "/s"], "missing --hostname"),
+            (&["--dir"], "\"--dir\" needs a value"),
+            (&["--x", "1"], "unknown argument \"--x\""),
+        ];
+        for (args, want) in cases {
+            let args = args.iter().map(OsString::from);
+            assert_eq!(InitArgs::parse(args), Err(want.to_string()));
+        }
+    }
+}

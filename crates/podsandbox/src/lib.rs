@@ -1,0 +1,60 @@
+//! Pod sandboxes for kubelite's node agent: each Pod runs as plain processes from the node's
+//! filesystem inside namespaces of its own, under a small init that outlives the agent.
+//!
+//! # Design
+//!
+//! - **Namespaces.** A pod has network (made by `kubelite-netns`, joined here), UTS, IPC, mount
+//!   and PID namespaces. [`create`] spawns the kubelite binary's hidden `pod-init` subcommand
+//!   ([`init_main`]) with a `pre_exec` hook that, in the forked child only, calls `setsid`,
+//!   `setns(netns)` and `unshare(UTS|IPC|NS|PID)`; no agent thread ever changes namespace. The
+//!   init forks once so that its child is PID 1 of the new PID namespace ("stage 0" records
+//!   that child's PID and start time in `init.json` and exits).
+//! - **The init** (PID 1) makes `/` a recursive slave mount, bind-mounts the pod's
+//!   `resolv.conf` and `hosts` over `/etc/resolv.conf` and `/etc/hosts`, mounts a fresh `/proc`,
+//!   sets the hostname, and serves the control socket `<state_dir>/<uid>/init.sock`. It starts
+//!   containers (each in its own process group, stdio appended to log files), forwards
+//!   SIGHUP/INT/QUIT/TERM/USR1/USR2 to them, reaps every zombie of the pod, and remembers each
+//!   container's state, last termination and restart count.
+//! - **Surviving the agent.** The init has its own session, no parent-death signal, and owns
+//!   all pod state. A restarted agent calls [`PodSandbox::connect`], which trusts `init.json`
+//!   only if the PID still has the recorded start time, and reads truthful status from the
+//!   init. [`list`] and [`destroy`] garbage-collect sandboxes no longer wanted.
+//! - **Stopping.** [`PodSandbox::stop`] asks the init to SIGTERM every container, SIGKILL what
+//!   remains after the grace period, report final statuses and exit; the kernel then kills
+//!   anything left in the PID namespace and the namespaces disappear (the netns mount is
+//!   `kubelite-netns`'s to remove). [`PodSandbox::destroy`] SIGKILLs the init if needed and
+//!   removes the state directory.
+//! - **Exec.** [`exec_command`] joins the init's namespaces through `/proc/<pid>/ns/*` in the
+//!   forked child, forks again (PID namespaces apply to children), and runs the program with
+//!   pipes or a PTY ([`ExecProcess::resize`]).
+//!
+//! # Wiring
+//!
+//! The kubelite binary must dispatch `kubelite pod-init <args>` to [`init_main`] **before** it
+//! starts any thread (before building its tokio runtime), because the init forks.
+//!
+//! Everything else is async and runs on the agent's tokio runtime.
+
+mod control;
+mod create;
+mod error;
+mod exec;
+mod init;
+mod layout;
+mod nsenter;
+mod program;
+mod protocol;
+mod pty;
+mod record;
+mod sandbox;
+mod status;
+
+pub use create::{SandboxSpec, create};
+pub use error::{Error, Result};
+pub use exec::{ExecProcess, ExecReader, ExecSpec, ExecWriter, exec_command};
+pub use init::init_main;
+pub use nix::sys::signal::Signal;
+pub use program::{DEFAULT_PATH, oci_create_failed_message};
+pub use protocol::ContainerSpec;
+pub use sandbox::{ExitEvents, PodSandbox, destroy, list};
+pub use status::{ContainerExit, ContainerState, ContainerStatus, Termination};

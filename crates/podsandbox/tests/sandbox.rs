@@ -1,0 +1,677 @@
+//! Integration tests for pod sandboxes (root required). `harness = false`: this binary is also
+//! the pod init (`sandbox pod-init ...`, as `kubelite pod-init` is in production) and the
+//! killable "agent" of the re-adoption test. Each case re-executes this binary under
+//! `unshare --net --mount --pid --fork --mount-proc --propagation private`, so nothing is
+//! created in the machine's own namespaces and everything left dies with the case.
+//!
+//! Usage: `cargo test -p kubelite-podsandbox --test sandbox [-- FILTER]`; `--list` lists cases.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kubelite_podsandbox::{
+    ContainerSpec, ContainerState, ContainerStatus, Error, ExecSpec, PodSandbox, SandboxSpec,
+    Signal, create, destroy, exec_command, list,
+};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+type Case = fn(&Fixture) -> std::pin::Pin<Box<dyn Future<Output = ()> + '_>>;
+
+const CASES: &[(&str, Case)] = &[
+    ("identity", |f| Box::pin(identity(f))),
+    ("stop_grace", |f| Box::pin(stop_grace(f))),
+    ("zombies_and_forwarding", |f| {
+        Box::pin(zombies_and_forwarding(f))
+    }),
+    ("exec", |f| Box::pin(exec(f))),
+    ("exec_tty", |f| Box::pin(exec_tty(f))),
+    ("readopt_after_agent_kill", |f| {
+        Box::pin(readopt_after_agent_kill(f))
+    }),
+    ("create_time", |f| Box::pin(create_time(f))),
+];
+
+const RESOLV: &str = "search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.43.0.10\noptions ndots:5\n";
+const HOSTS: &str = "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.42.0.7\tweb-0\n";
+
+fn main() {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    match args.get(1).and_then(|a| a.to_str()) {
+        Some("pod-init") => kubelite_podsandbox::init_main(args.into_iter().skip(2)),
+        Some("case") => run_case(args[2].to_str().unwrap()),
+        Some("agent-child") => agent_child(Path::new(&args[2]), Path::new(&args[3])),
+        _ => run_all(&args[1..]),
+    }
+}
+
+/// Runs the selected cases, each in fresh namespaces, in parallel.
+fn run_all(args: &[OsString]) {
+    let args: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    if args.contains(&"--list") {
+        for (name, _) in CASES {
+            println!("{name}: test");
+        }
+        return;
+    }
+    let exact = args.contains(&"--exact");
+    let filters: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let selected: Vec<&str> = CASES
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| {
+            filters.is_empty()
+                || filters
+                    .iter()
+                    .any(|f| if exact { name == f } else { name.contains(f) })
+        })
+        .collect();
+    let exe = std::env::current_exe().unwrap();
+    println!("\nrunning {} tests", selected.len());
+    let runs: Vec<_> = selected
+        .iter()
+        .map(|name| {
+            let exe = exe.clone();
+            let name = name.to_string();
+            std::thread::spawn(move || {
+                let output = Command::new("timeout")
+                    .args([
+                        "--signal=KILL",
+                        "120",
+                        "unshare",
+                        "--net",
+                        "--mount",
+                        "--pid",
+                        "--fork",
+                        "--mount-proc",
+                    ])
+                    .args([
+                        "--propagation",
+                        "private",
+                        "--",
+                        "sh",
+                        "-c",
+                        "\"$@\"; exit $?",
+                        "sh",
+                    ])
+                    .arg(&exe)
+                    .args(["case", &name])
+                    .output()
+                    .expect("run unshare");
+                (name, output)
+            })
+        })
+        .collect();
+    let mut failed = Vec::new();
+    for run in runs {
+        let (name, output) = run.join().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        for line in stdout.lines().filter(|l| l.starts_with("measure:")) {
+            println!("{line}");
+        }
+        if output.status.success() {
+            println!("test {name} ... ok");
+        } else {
+            println!("test {name} ... FAILED ({})", output.status);
+            println!("---- {name} stdout ----\n{stdout}");
+            println!(
+                "---- {name} stderr ----\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            failed.push(name);
+        }
+    }
+    if failed.is_empty() {
+        println!("\ntest result: ok. {} passed", selected.len());
+    } else {
+        println!("\ntest result: FAILED. failures: {failed:?}");
+        std::process::exit(1);
+    }
+}
+
+/// A state directory and a bare network namespace, inside the case's namespaces.
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    state_dir: PathBuf,
+    netns: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let tmp = tempfile::tempdir().unwrap();
+        let state_dir = tmp.path().join("pods");
+        let netns = tmp.path().join("netns");
+        fs::write(&netns, "").unwrap();
+        let target = netns.clone();
+        std::thread::spawn(move || {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+            nix::mount::mount(
+                Some("/proc/thread-self/ns/net"),
+                &target,
+                None::<&str>,
+                nix::mount::MsFlags::MS_BIND,
+                None::<&str>,
+            )
+            .unwrap();
+        })
+        .join()
+        .unwrap();
+        Fixture {
+            _tmp: tmp,
+            state_dir,
+            netns,
+        }
+    }
+
+    fn spec(&self, uid: &str) -> SandboxSpec {
+        SandboxSpec {
+            uid: uid.into(),
+            netns_path: self.netns.clone(),
+            hostname: "web-0".into(),
+            resolv_conf: RESOLV.into(),
+            hosts: HOSTS.into(),
+            state_dir: self.state_dir.clone(),
+            init_program: std::env::current_exe().unwrap(),
+            init_args_prefix: vec!["pod-init".into()],
+        }
+    }
+
+    fn container(&self, name: &str, argv: &[&str]) -> ContainerSpec {
+        let log = self.state_dir.join(format!("{name}.log"));
+        ContainerSpec {
+            name: name.into(),
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            env: vec![("FOO".into(), "bar".into())],
+            cwd: None,
+            stdout: log.clone(),
+            stderr: log,
+        }
+    }
+}
+
+fn run_case(name: &str) {
+    let (_, case) = CASES.iter().find(|(n, _)| *n == name).expect("known case");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fixture = Fixture::new();
+    runtime.block_on(case(&fixture));
+}
+
+/// Processes (pid, state, comm) in the PID namespace `ns` (a `/proc/<pid>/ns/pid` link).
+fn processes_in(ns: &Path) -> Vec<(i32, char, String)> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if fs::read_link(format!("/proc/{pid}/ns/pid")).ok().as_deref() != Some(ns) {
+            continue;
+        }
+        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let state = stat[stat.rfind(')').unwrap() + 2..].chars().next().unwrap();
+        let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        found.push((pid, state, comm.trim().to_owned()));
+    }
+    found
+}
+
+fn pid_ns(pid: i32) -> PathBuf {
+    fs::read_link(format!("/proc/{pid}/ns/pid")).unwrap()
+}
+
+/// Waits until no process is left in `ns`.
+async fn assert_empty(ns: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !processes_in(ns).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "left behind: {:?}",
+            processes_in(ns)
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn run(sandbox: &PodSandbox, argv: &[&str], stdin: &[u8]) -> Output {
+    let spec = ExecSpec {
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        env: vec![("FOO".into(), "bar".into())],
+        ..ExecSpec::default()
+    };
+    let mut process = exec_command(sandbox, &spec).unwrap();
+    let mut input = process.take_stdin().unwrap();
+    input.write_all(stdin).await.unwrap();
+    drop(input);
+    let (mut out, mut err) = (
+        process.take_stdout().unwrap(),
+        process.take_stderr().unwrap(),
+    );
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    let (a, b) = tokio::join!(
+        out.read_to_string(&mut stdout),
+        err.read_to_string(&mut stderr)
+    );
+    a.unwrap();
+    b.unwrap();
+    Output {
+        code: process.wait().await.unwrap(),
+        stdout,
+        stderr,
+    }
+}
+
+fn exit_code(status: &ContainerStatus) -> Option<i32> {
+    match &status.state {
+        ContainerState::Exited(t) => Some(t.exit_code),
+        ContainerState::Running { .. } => None,
+    }
+}
+
+async fn identity(f: &Fixture) {
+    let host_hostname = fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let host_hosts = fs::read_to_string("/etc/hosts").unwrap();
+    let sandbox = create(&f.spec("identity")).await.unwrap();
+    sandbox
+        .start_container(f.container("sleeper", &["sleep", "1000"]))
+        .await
+        .unwrap();
+    assert_eq!(run(&sandbox, &["hostname"], b"").await.stdout, "web-0\n");
+    assert_eq!(
+        run(&sandbox, &["cat", "/etc/resolv.conf"], b"")
+            .await
+            .stdout,
+        RESOLV
+    );
+    assert_eq!(
+        run(&sandbox, &["cat", "/etc/hosts"], b"").await.stdout,
+        HOSTS
+    );
+    // Nothing leaked to the node's side.
+    assert_eq!(
+        fs::read_to_string("/proc/sys/kernel/hostname").unwrap(),
+        host_hostname
+    );
+    assert_eq!(fs::read_to_string("/etc/hosts").unwrap(), host_hosts);
+
+    let script = "for d in /proc/[0-9]*; do echo \"${d#/proc/} $(cat $d/comm)\"; done";
+    let ps = run(&sandbox, &["sh", "-c", script], b"").await.stdout;
+    let init_comm = fs::read_to_string(format!("/proc/{}/comm", sandbox.init_pid())).unwrap();
+    let listing: Vec<(i32, String)> = ps
+        .lines()
+        .map(|l| {
+            let (pid, comm) = l.split_once(' ').unwrap();
+            (pid.parse().unwrap(), comm.to_owned())
+        })
+        .collect();
+    assert!(listing.contains(&(1, init_comm.trim().to_owned())), "{ps}");
+    assert!(listing.iter().any(|(_, c)| c == "sleep"), "{ps}");
+    let allowed = [init_comm.trim(), "sleep", "sh", "cat"];
+    assert!(
+        listing.iter().all(|(_, c)| allowed.contains(&c.as_str())),
+        "{ps}"
+    );
+    assert!(listing.len() <= 4, "{ps}");
+
+    let ns = pid_ns(sandbox.init_pid());
+    let statuses = sandbox.stop(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(exit_code(&statuses[0]), Some(143));
+    assert_empty(&ns).await;
+    sandbox.destroy().await.unwrap();
+}
+
+async fn stop_grace(f: &Fixture) {
+    let sandbox = create(&f.spec("grace")).await.unwrap();
+    let ns = pid_ns(sandbox.init_pid());
+    sandbox
+        .start_container(f.container("sleep", &["sleep", "1000"]))
+        .await
+        .unwrap();
+    let stubborn = ["sh", "-c", "trap '' TERM; sleep 1000"];
+    sandbox
+        .start_container(f.container("stubborn", &stubborn))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let statuses = sandbox.stop(Duration::from_millis(500)).await.unwrap();
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    let codes: Vec<(String, Option<i32>)> = statuses
+        .iter()
+        .map(|s| (s.name.clone(), exit_code(s)))
+        .collect();
+    assert_eq!(
+        codes,
+        [("sleep".into(), Some(143)), ("stubborn".into(), Some(137))]
+    );
+    assert!(!sandbox.is_running());
+    assert_empty(&ns).await;
+    println!("measure: stop with a TERM-ignoring container, grace 500ms: {took:?}");
+
+    // A well-behaved pod stops at once, far within its grace period.
+    let sandbox = create(&f.spec("grace2")).await.unwrap();
+    sandbox
+        .start_container(f.container("sleep", &["sleep", "1000"]))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    sandbox.stop(Duration::from_secs(30)).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    sandbox.destroy().await.unwrap();
+}
+
+async fn zombies_and_forwarding(f: &Fixture) {
+    let sandbox = create(&f.spec("zombies")).await.unwrap();
+    let ns = pid_ns(sandbox.init_pid());
+    let mut exits = sandbox.wait_exit().await.unwrap();
+    sandbox
+        .start_container(f.container("keep", &["sleep", "1000"]))
+        .await
+        .unwrap();
+    let orphaning = ["sh", "-c", "sleep 0.3 & sleep 0.3 & exit 0"];
+    sandbox
+        .start_container(f.container("parent", &orphaning))
+        .await
+        .unwrap();
+    let exit = exits.next().await.unwrap().unwrap();
+    assert_eq!(
+        (exit.name.as_str(), exit.termination.exit_code),
+        ("parent", 0)
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let left = processes_in(&ns);
+    assert!(
+        left.iter().all(|(_, state, _)| *state != 'Z'),
+        "zombies: {left:?}"
+    );
+    let comms: Vec<&str> = left.iter().map(|(_, _, c)| c.as_str()).collect();
+    assert_eq!(
+        comms.iter().filter(|c| **c == "sleep").count(),
+        1,
+        "{left:?}"
+    );
+
+    // SIGTERM to the init from outside is forwarded; the init exits when nothing runs.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(sandbox.init_pid()),
+        Signal::SIGTERM,
+    )
+    .unwrap();
+    let exit = exits.next().await.unwrap().unwrap();
+    assert_eq!(
+        (exit.name.as_str(), exit.termination.exit_code),
+        ("keep", 143)
+    );
+    assert!(
+        exits.next().await.unwrap().is_none(),
+        "stream ends with the init"
+    );
+    assert_empty(&ns).await;
+    sandbox.destroy().await.unwrap();
+}
+
+async fn exec(f: &Fixture) {
+    let sandbox = create(&f.spec("exec")).await.unwrap();
+    let out = run(&sandbox, &["sh", "-c", "exit 7"], b"").await;
+    assert_eq!(out.code, 7);
+    let out = run(&sandbox, &["cat"], b"hello\nworld\n").await;
+    assert_eq!((out.code, out.stdout.as_str()), (0, "hello\nworld\n"));
+    let out = run(
+        &sandbox,
+        &["sh", "-c", "echo out; echo err >&2; exit 3"],
+        b"",
+    )
+    .await;
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (3, "out\n", "err\n")
+    );
+    let out = run(&sandbox, &["sh", "-c", "kill -9 $$"], b"").await;
+    assert_eq!(out.code, 137);
+    let out = run(&sandbox, &["sh", "-c", "echo $FOO $PATH; echo $$"], b"").await;
+    let mut lines = out.stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some("bar /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    );
+    let pid: i32 = lines.next().unwrap().parse().unwrap();
+    assert!(pid < 100, "pid {pid} is not from the pod's PID namespace");
+    let spec = ExecSpec {
+        argv: vec!["pwd".into()],
+        cwd: Some("/tmp".into()),
+        ..ExecSpec::default()
+    };
+    let mut process = exec_command(&sandbox, &spec).unwrap();
+    let mut out = String::new();
+    process
+        .take_stdout()
+        .unwrap()
+        .read_to_string(&mut out)
+        .await
+        .unwrap();
+    assert_eq!((process.wait().await.unwrap(), out.as_str()), (0, "/tmp\n"));
+
+    let missing = ExecSpec {
+        argv: vec!["nope".into()],
+        ..ExecSpec::default()
+    };
+    match exec_command(&sandbox, &missing) {
+        Err(Error::ExecFailed(message)) => assert_eq!(
+            message,
+            r#"OCI runtime exec failed: exec failed: unable to start container process: exec: "nope": executable file not found in $PATH: unknown"#
+        ),
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("nope started"),
+    }
+    let ns = pid_ns(sandbox.init_pid());
+    sandbox.destroy().await.unwrap();
+    assert_empty(&ns).await;
+}
+
+async fn exec_tty(f: &Fixture) {
+    let sandbox = create(&f.spec("tty")).await.unwrap();
+    let script =
+        "test -t 0 && echo isatty; read line; echo got:$line; stty size; echo TERM=$TERM; exit 5";
+    let spec = ExecSpec {
+        argv: vec!["sh".into(), "-c".into(), script.into()],
+        tty: true,
+        ..ExecSpec::default()
+    };
+    let mut process = exec_command(&sandbox, &spec).unwrap();
+    assert!(process.take_stderr().is_none());
+    process.resize(120, 40).unwrap();
+    let mut input = process.take_stdin().unwrap();
+    input.write_all(b"abc\n").await.unwrap();
+    let mut out = String::new();
+    process
+        .take_stdout()
+        .unwrap()
+        .read_to_string(&mut out)
+        .await
+        .unwrap();
+    assert_eq!(process.wait().await.unwrap(), 5);
+    for want in ["isatty\r\n", "got:abc\r\n", "40 120\r\n", "TERM=xterm\r\n"] {
+        assert!(out.contains(want), "{want:?} missing in {out:?}");
+    }
+    sandbox.destroy().await.unwrap();
+}
+
+/// The "agent" of `readopt_after_agent_kill`: creates the pod, lets one container exit twice,
+/// says `ready` and waits to be killed.
+fn agent_child(state_dir: &Path, netns: &Path) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = Fixture {
+            _tmp: tmp,
+            state_dir: state_dir.into(),
+            netns: netns.into(),
+        };
+        let sandbox = create(&f.spec("readopt")).await.unwrap();
+        let mut exits = sandbox.wait_exit().await.unwrap();
+        sandbox
+            .start_container(f.container("long", &["sleep", "1000"]))
+            .await
+            .unwrap();
+        for code in [3, 4] {
+            let script = format!("exit {code}");
+            sandbox
+                .start_container(f.container("quick", &["sh", "-c", &script]))
+                .await
+                .unwrap();
+            assert_eq!(
+                exits.next().await.unwrap().unwrap().termination.exit_code,
+                code
+            );
+        }
+        println!("ready");
+        std::future::pending::<()>().await;
+    });
+}
+
+async fn readopt_after_agent_kill(f: &Fixture) {
+    let mounts_before = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let mut agent = Command::new(std::env::current_exe().unwrap())
+        .arg("agent-child")
+        .args([&f.state_dir, &f.netns])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(agent.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "ready\n");
+    agent.kill().unwrap(); // SIGKILL
+    agent.wait().unwrap();
+
+    let sandbox = PodSandbox::connect(&f.state_dir, "readopt").await.unwrap();
+    let ns = pid_ns(sandbox.init_pid());
+    let statuses = sandbox.container_status().await.unwrap();
+    let long = &statuses[0];
+    assert_eq!((long.name.as_str(), long.restart_count), ("long", 0));
+    assert!(
+        matches!(long.state, ContainerState::Running { .. }),
+        "{long:?}"
+    );
+    let quick = &statuses[1];
+    assert_eq!((quick.name.as_str(), quick.restart_count), ("quick", 1));
+    assert_eq!(exit_code(quick), Some(4));
+    assert_eq!(
+        quick.last_termination.as_ref().map(|t| t.exit_code),
+        Some(3)
+    );
+    assert_eq!(run(&sandbox, &["hostname"], b"").await.stdout, "web-0\n");
+
+    let mut exits = sandbox.wait_exit().await.unwrap();
+    sandbox
+        .signal_container("long", Signal::SIGTERM)
+        .await
+        .unwrap();
+    let exit = exits.next().await.unwrap().unwrap();
+    assert_eq!(
+        (
+            exit.name.as_str(),
+            exit.termination.exit_code,
+            exit.termination.signal
+        ),
+        ("long", 143, Some(15))
+    );
+
+    assert_eq!(list(&f.state_dir).unwrap(), ["readopt"]);
+    drop(sandbox);
+    destroy(&f.state_dir, "readopt").await.unwrap();
+    assert_empty(&ns).await;
+    assert!(matches!(
+        PodSandbox::connect(&f.state_dir, "readopt").await,
+        Err(Error::InitGone(_))
+    ));
+    assert!(list(&f.state_dir).unwrap().is_empty());
+    assert_eq!(
+        fs::read_to_string("/proc/self/mountinfo").unwrap(),
+        mounts_before
+    );
+}
+
+async fn create_time(f: &Fixture) {
+    const N: usize = 20;
+    let mounts_before = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let mut times = Vec::new();
+    let mut sandboxes = Vec::new();
+    for i in 0..N {
+        let started = Instant::now();
+        let sandbox = create(&f.spec(&format!("pod-{i}"))).await.unwrap();
+        times.push(started.elapsed());
+        sandboxes.push(sandbox);
+    }
+    let total: Duration = times.iter().sum();
+    let max = times.iter().max().unwrap();
+    println!(
+        "measure: sandbox create until init ready: avg {:.2} ms, max {:.2} ms over {N}",
+        total.as_secs_f64() * 1000.0 / N as f64,
+        max.as_secs_f64() * 1000.0
+    );
+    let started = Instant::now();
+    for sandbox in &sandboxes {
+        sandbox
+            .start_container(f.container("c", &["sleep", "1000"]))
+            .await
+            .unwrap();
+    }
+    println!(
+        "measure: container start: avg {:.2} ms",
+        started.elapsed().as_secs_f64() * 1000.0 / N as f64
+    );
+    let started = Instant::now();
+    let stops = sandboxes.iter().map(|s| s.stop(Duration::from_secs(5)));
+    for stopped in futures::future::join_all(stops).await {
+        assert_eq!(exit_code(&stopped.unwrap()[0]), Some(143));
+    }
+    println!(
+        "measure: stopping {N} pods concurrently: {:?}",
+        started.elapsed()
+    );
+    for sandbox in sandboxes {
+        sandbox.destroy().await.unwrap();
+    }
+    assert!(list(&f.state_dir).unwrap().is_empty());
+    assert_eq!(
+        fs::read_to_string("/proc/self/mountinfo").unwrap(),
+        mounts_before
+    );
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let others: Vec<i32> = fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
+            .filter(|pid| *pid != 1 && *pid != std::process::id() as i32)
+            .collect();
+        if others.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "processes left: {others:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
