@@ -134,7 +134,10 @@ fn apply_server_side_creates_and_reapplies_with_kubectl_as_manager() {
     // Only kubectl's Apply entry: SSA creates never write the last-applied annotation.
     let (svc, timed) = managers(&c, &["get", "service", "whoami"]);
     assert_eq!(svc, [("kubectl".to_string(), "Apply".to_string())]);
-    assert!(timed, "the entry of an apply that created the object carries a time");
+    assert!(
+        timed,
+        "the entry of an apply that created the object carries a time"
+    );
     let (pod, _) = managers(&c, &["get", "pod", "whoami"]);
     assert_eq!(pod, [("kubectl".to_string(), "Apply".to_string())]);
 
