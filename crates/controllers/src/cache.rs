@@ -1,25 +1,29 @@
-//! The watch caches the controllers read (Services, Pods, Endpoints, EndpointSlices), and the
-//! lookups they need. Readers may see slightly stale state; `expectations` covers the staleness
-//! that matters.
+//! The watch caches the controllers read (Services, Pods, Endpoints, EndpointSlices, Nodes), and
+//! the lookups they need. Readers may see slightly stale state; `expectations` (and the
+//! scheduler's and IPAM controller's in-flight records) cover the staleness that matters.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{Endpoints, Pod, Service};
+use k8s_openapi::api::core::v1::{Endpoints, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 
 use crate::key::ObjectKey;
 use crate::names::{LABEL_MANAGED_BY, LABEL_SERVICE_NAME};
+use crate::pod_cidr_plan::has_pod_cidr;
+use crate::schedule_plan::needs_scheduling;
 use crate::service;
 
-/// Read handles on the four caches; cheap to clone.
+/// Read handles on the five caches; cheap to clone.
 #[derive(Clone)]
 pub struct Cache {
     pub services: Store<Service>,
     pub pods: Store<Pod>,
     pub endpoints: Store<Endpoints>,
     pub slices: Store<EndpointSlice>,
+    pub nodes: Store<Node>,
 }
 
 impl Cache {
@@ -30,6 +34,49 @@ impl Cache {
         let _ = self.pods.wait_until_ready().await;
         let _ = self.endpoints.wait_until_ready().await;
         let _ = self.slices.wait_until_ready().await;
+        let _ = self.nodes.wait_until_ready().await;
+    }
+
+    pub fn pod(&self, key: &ObjectKey) -> Option<Arc<Pod>> {
+        self.pods
+            .get(&ObjectRef::new(&key.name).within(&key.namespace))
+    }
+
+    pub fn node(&self, name: &str) -> Option<Arc<Node>> {
+        self.nodes.get(&ObjectRef::new(name))
+    }
+
+    /// The keys of the Pods the scheduler has yet to place.
+    pub fn pods_needing_scheduling(&self) -> Vec<ObjectKey> {
+        self.pods
+            .state_filter(needs_scheduling)
+            .iter()
+            .map(|p| ObjectKey::of(p.as_ref()))
+            .collect()
+    }
+
+    /// How many unfinished Pods each node runs, by node name.
+    pub fn pods_per_node(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for pod in self.pods.state() {
+            let node = pod.spec.as_ref().and_then(|s| s.node_name.as_deref());
+            let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+            if let Some(node) = node.filter(|n| !n.is_empty())
+                && !matches!(phase, Some("Succeeded" | "Failed"))
+            {
+                *counts.entry(node.to_string()).or_default() += 1;
+            }
+        }
+        counts
+    }
+
+    /// The keys of the Nodes that have no Pod CIDR yet.
+    pub fn nodes_without_pod_cidr(&self) -> Vec<ObjectKey> {
+        self.nodes
+            .state_filter(|n| !has_pod_cidr(n))
+            .iter()
+            .map(|n| ObjectKey::of(n.as_ref()))
+            .collect()
     }
 
     pub fn service(&self, key: &ObjectKey) -> Option<Arc<Service>> {

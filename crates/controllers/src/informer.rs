@@ -1,7 +1,9 @@
-//! The informer: one event loop over the watches of Services, Pods, Endpoints and
-//! EndpointSlices. Each event is turned into the keys it may affect (computed against the cache
+//! The informer: one event loop over the watches of Services, Pods, Endpoints, EndpointSlices
+//! and Nodes. Each event is turned into the keys it may affect (computed against the cache
 //! before and after the change, so a Pod that changed labels wakes both its old and new
-//! Services), applied to the cache, and the keys pushed to the controllers that care.
+//! Services), applied to the cache, and the keys pushed to the controllers that care: Services
+//! to the endpoint controllers, pending Pods to the scheduler (see `wake`), Nodes without a Pod
+//! CIDR to the node IPAM controller.
 //!
 //! A completed (re)list resyncs every key of that kind, since deletions may have been missed
 //! while the watch was down. Watch errors are retried with kube-runtime's default backoff.
@@ -10,7 +12,7 @@ use std::collections::BTreeSet;
 use std::pin::Pin;
 
 use futures::{Stream, StreamExt, stream};
-use k8s_openapi::api::core::v1::{Endpoints, Pod, Service};
+use k8s_openapi::api::core::v1::{Endpoints, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::watcher::{self, Event};
@@ -20,14 +22,19 @@ use kube::{Api, Client, ResourceExt};
 use crate::cache::Cache;
 use crate::key::ObjectKey;
 use crate::names::{ENDPOINTSLICE_CONTROLLER, LABEL_MANAGED_BY, MIRRORING_CONTROLLER};
+use crate::pod_cidr_plan::has_pod_cidr;
 use crate::queue::Queue;
+use crate::schedule_plan::needs_scheduling;
 use crate::service;
+use crate::wake::{node_wakes_scheduler, pod_wakes_scheduler};
 
-/// The queues of the three controllers.
+/// The queues of the controllers.
 pub struct Queues {
     pub slices: Queue,
     pub endpoints: Queue,
     pub mirroring: Queue,
+    pub scheduler: Queue,
+    pub ipam: Queue,
 }
 
 /// Every change the controllers react to.
@@ -36,6 +43,7 @@ enum Change {
     Pod(Box<Event<Pod>>),
     Endpoints(Event<Endpoints>),
     Slice(Event<EndpointSlice>),
+    Node(Box<Event<Node>>),
 }
 
 /// The cache writers; only the informer writes.
@@ -45,6 +53,7 @@ pub struct Informer {
     pods: reflector::store::Writer<Pod>,
     endpoints: reflector::store::Writer<Endpoints>,
     slices: reflector::store::Writer<EndpointSlice>,
+    nodes: reflector::store::Writer<Node>,
     /// Whether the Endpoints have been listed once (orphans are only swept at startup).
     endpoints_listed: bool,
 }
@@ -56,11 +65,13 @@ impl Informer {
         let pods = reflector::store::Writer::default();
         let endpoints = reflector::store::Writer::default();
         let slices = reflector::store::Writer::default();
+        let nodes = reflector::store::Writer::default();
         let cache = Cache {
             services: services.as_reader(),
             pods: pods.as_reader(),
             endpoints: endpoints.as_reader(),
             slices: slices.as_reader(),
+            nodes: nodes.as_reader(),
         };
         let informer = Informer {
             client,
@@ -68,6 +79,7 @@ impl Informer {
             pods,
             endpoints,
             slices,
+            nodes,
             endpoints_listed: false,
         };
         (informer, cache)
@@ -80,12 +92,13 @@ impl Informer {
             changes(&self.client, |e| Change::Pod(Box::new(e))),
             changes(&self.client, Change::Endpoints),
             changes(&self.client, Change::Slice),
+            changes(&self.client, |e| Change::Node(Box::new(e))),
         ]);
         let mut changes = std::pin::pin!(changes);
         while let Some(change) = changes.next().await {
             match change {
                 Ok(change) => self.handle(&cache, &queues, change),
-                Err(e) => tracing::warn!("endpoint controllers' watch failed, retrying: {e}"),
+                Err(e) => tracing::warn!("controllers' watch failed, retrying: {e}"),
             }
         }
     }
@@ -116,6 +129,14 @@ impl Informer {
                 let keys: BTreeSet<ObjectKey> = match &ev {
                     Event::Apply(p) | Event::Delete(p) => {
                         let old = cache.pods.get(&ObjectRef::from_obj(p));
+                        let wakes = match &ev {
+                            // The scheduler drops what it kept about a pending Pod.
+                            Event::Delete(_) => needs_scheduling(old.as_deref().unwrap_or(p)),
+                            _ => pod_wakes_scheduler(old.as_deref(), p),
+                        };
+                        if wakes {
+                            queues.scheduler.push(ObjectKey::of(p));
+                        }
                         let mut keys: BTreeSet<ObjectKey> =
                             cache.services_selecting(p).into_iter().collect();
                         if let Some(old) = old {
@@ -134,6 +155,11 @@ impl Informer {
                     Event::Init | Event::InitApply(_) => BTreeSet::new(),
                 };
                 self.pods.apply_watcher_event(&ev);
+                if matches!(ev, Event::InitDone) {
+                    for key in cache.pods_needing_scheduling() {
+                        queues.scheduler.push(key);
+                    }
+                }
                 for key in keys {
                     queues.slices.push(key.clone());
                     queues.endpoints.push(key);
@@ -198,6 +224,33 @@ impl Informer {
                         Some(MIRRORING_CONTROLLER) => queues.mirroring.push(key),
                         _ => {}
                     }
+                }
+            }
+            Change::Node(ev) => {
+                let ev = *ev;
+                let retry_pending = match &ev {
+                    Event::Apply(n) => {
+                        let old = cache.nodes.get(&ObjectRef::from_obj(n));
+                        node_wakes_scheduler(old.as_deref(), n)
+                    }
+                    Event::InitDone => true,
+                    Event::Delete(_) | Event::Init | Event::InitApply(_) => false,
+                };
+                self.nodes.apply_watcher_event(&ev);
+                if retry_pending {
+                    for key in cache.pods_needing_scheduling() {
+                        queues.scheduler.push(key);
+                    }
+                }
+                match &ev {
+                    Event::Apply(n) if !has_pod_cidr(n) => queues.ipam.push(ObjectKey::of(n)),
+                    // A deleted node's block is free again; a relist may show anything.
+                    Event::Delete(_) | Event::InitDone => {
+                        for key in cache.nodes_without_pod_cidr() {
+                            queues.ipam.push(key);
+                        }
+                    }
+                    Event::Apply(_) | Event::Init | Event::InitApply(_) => {}
                 }
             }
         }

@@ -1,6 +1,7 @@
-//! `ObjectKey`: the `namespace/name` every controller queue is keyed by. A Service and its
-//! Endpoints share one key, and an EndpointSlice maps to its Service's key through its
-//! `kubernetes.io/service-name` label.
+//! `ObjectKey`: the `namespace/name` every controller queue is keyed by (a cluster-scoped
+//! object, such as a Node, has an empty namespace). A Service and its Endpoints share one key,
+//! and an EndpointSlice maps to its Service's key through its `kubernetes.io/service-name`
+//! label.
 
 use std::fmt;
 
@@ -9,7 +10,7 @@ use kube::ResourceExt;
 
 use crate::names::LABEL_SERVICE_NAME;
 
-/// A namespaced object's identity, displayed as `namespace/name`.
+/// An object's identity, displayed as `namespace/name`, or `name` when cluster-scoped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjectKey {
     pub namespace: String,
@@ -24,7 +25,7 @@ impl ObjectKey {
         }
     }
 
-    /// The key of a namespaced object.
+    /// The key of an object.
     pub fn of<K: ResourceExt>(obj: &K) -> ObjectKey {
         ObjectKey::new(obj.namespace().unwrap_or_default(), obj.name_any())
     }
@@ -44,6 +45,9 @@ impl ObjectKey {
 
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.namespace.is_empty() {
+            return f.write_str(&self.name);
+        }
         write!(f, "{}/{}", self.namespace, self.name)
     }
 }

@@ -1,4 +1,4 @@
-//! The label, annotation and controller names the endpoint controllers read and write, spelled
+//! The label, annotation, taint and component names the controllers read and write, spelled
 //! exactly as Kubernetes spells them.
 
 /// The label naming the Service an EndpointSlice belongs to.
@@ -33,3 +33,17 @@ pub const MAX_ENDPOINTS_PER_SLICE: usize = 100;
 pub const MAX_ENDPOINTS_PER_SUBSET: usize = 1000;
 /// The most addresses one Endpoints object holds before it is truncated.
 pub const MAX_ENDPOINTS_CAPACITY: usize = 1000;
+
+/// The scheduler name this scheduler serves, and the component its events come from.
+pub const DEFAULT_SCHEDULER: &str = "default-scheduler";
+/// The field manager of the scheduler's writes, as kube-scheduler's.
+pub const SCHEDULER_FIELD_MANAGER: &str = "kube-scheduler";
+/// The component the node IPAM controller's events come from, as upstream's range allocator.
+pub const CIDR_ALLOCATOR: &str = "cidrAllocator";
+
+/// The taint of a node whose `Ready` condition is `False`.
+pub const TAINT_NOT_READY: &str = "node.kubernetes.io/not-ready";
+/// The taint of a node whose `Ready` condition is `Unknown`.
+pub const TAINT_UNREACHABLE: &str = "node.kubernetes.io/unreachable";
+/// The taint a cordoned (`spec.unschedulable`) node is treated as having.
+pub const TAINT_UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";

@@ -155,6 +155,10 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let client = admin_client(&kubeconfig_path).await?;
     let controllers = tokio::spawn(kubelite_controllers::run(
         client,
+        kubelite_controllers::Config {
+            cluster_cidr: args.cluster_cidr,
+            node_cidr_mask: 24,
+        },
         stop.clone().cancelled_owned(),
     ));
     println!(
