@@ -15,6 +15,8 @@ use futures::{Stream, StreamExt, stream};
 use k8s_openapi::api::core::v1::{Endpoints, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::runtime::reflector::{self, ObjectRef};
+
+use crate::slim;
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::{WatchStreamExt, watcher as watch};
 use kube::{Api, Client, ResourceExt};
@@ -88,11 +90,11 @@ impl Informer {
     /// Watches until the process stops, filling the caches and pushing keys to `queues`.
     pub async fn run(mut self, cache: Cache, queues: Queues) {
         let changes = stream::select_all([
-            changes(&self.client, |e| Change::Service(Box::new(e))),
-            changes(&self.client, |e| Change::Pod(Box::new(e))),
-            changes(&self.client, Change::Endpoints),
-            changes(&self.client, Change::Slice),
-            changes(&self.client, |e| Change::Node(Box::new(e))),
+            changes(&self.client, slim::object, |e| Change::Service(Box::new(e))),
+            changes(&self.client, slim::pod, |e| Change::Pod(Box::new(e))),
+            changes(&self.client, slim::object, Change::Endpoints),
+            changes(&self.client, slim::object, Change::Slice),
+            changes(&self.client, slim::object, |e| Change::Node(Box::new(e))),
         ]);
         let mut changes = std::pin::pin!(changes);
         while let Some(change) = changes.next().await {
@@ -259,8 +261,8 @@ impl Informer {
 
 type ChangeStream = Pin<Box<dyn Stream<Item = Result<Change, watcher::Error>> + Send>>;
 
-/// The watch events of every `K` in the cluster, wrapped as [`Change`]s.
-fn changes<K>(client: &Client, wrap: fn(Event<K>) -> Change) -> ChangeStream
+/// The watch events of every `K` in the cluster, slimmed, wrapped as [`Change`]s.
+fn changes<K>(client: &Client, slim: fn(&mut K), wrap: fn(Event<K>) -> Change) -> ChangeStream
 where
     K: kube::Resource<DynamicType = ()>
         + Clone
@@ -272,6 +274,7 @@ where
     let api: Api<K> = Api::all(client.clone());
     watch(api, watcher::Config::default())
         .default_backoff()
+        .modify(slim)
         .map(move |ev| ev.map(wrap))
         .boxed()
 }

@@ -45,6 +45,7 @@ mod schedule_plan;
 mod scheduler;
 mod service;
 mod slice_plan;
+mod slim;
 mod taint;
 mod wake;
 mod writes;
