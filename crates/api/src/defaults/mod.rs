@@ -122,6 +122,7 @@ fn default_endpoint_slice(obj: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn defaulted(kind: &str, mut obj: Value) -> Value {
         apply_defaults(kind, &mut obj);
