@@ -37,9 +37,12 @@ fn managers(c: &Cluster, args: &[&str]) -> (Vec<(String, String)>, bool) {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let timed = entries
+    // Status writes (the scheduler's and the node agent's, subresource status) are not
+    // kubectl's business.
+    let entries: Vec<&serde_json::Value> = entries
         .iter()
-        .all(|e| e["time"].as_str().is_some_and(|t| !t.is_empty()));
+        .filter(|e| e["subresource"].as_str().is_none_or(str::is_empty))
+        .collect();
     let mut list: Vec<(String, String)> = entries
         .iter()
         .map(|e| {
@@ -50,6 +53,9 @@ fn managers(c: &Cluster, args: &[&str]) -> (Vec<(String, String)>, bool) {
         })
         .collect();
     list.sort();
+    let timed = entries
+        .iter()
+        .all(|e| e["time"].as_str().is_some_and(|t| !t.is_empty()));
     (list, timed)
 }
 

@@ -57,9 +57,11 @@ fn rv_of(v: &Value) -> u64 {
         .expect("numeric resourceVersion")
 }
 
+/// A Pod bound to a node that does not exist, so no scheduler or node agent writes it: its
+/// resourceVersion changes only if the restart loses or rewrites it.
 fn pod(name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-           "spec": {"containers": [{"name": "app", "image": "nginx"}]}})
+           "spec": {"nodeName": "elsewhere", "containers": [{"name": "app", "image": "nginx"}]}})
 }
 
 fn service(name: &str, kind: &str, node_port: Option<i64>) -> Value {

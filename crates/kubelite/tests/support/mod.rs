@@ -173,7 +173,10 @@ impl Cluster {
     /// The PID of the running kubelite (as this process sees it).
     pub fn server_pid(&self) -> u32 {
         let nsenter = self.server.as_ref().expect("kubelite running").id();
-        children_of(nsenter).into_iter().next().unwrap_or(nsenter)
+        direct_children(nsenter)
+            .into_iter()
+            .next()
+            .unwrap_or(nsenter)
     }
 
     /// Starts `kubelite up` and waits for the kubeconfig and `/readyz`.
@@ -261,9 +264,15 @@ impl Cluster {
     /// Stops kubelite: SIGTERM (clean) or SIGKILL (crash).
     pub fn stop_server(&mut self, kill: bool) {
         if let Some(mut child) = self.server.take() {
-            // nsenter forks kubelite; signal the whole group of that process tree.
-            let inner = children_of(child.id());
-            for pid in inner.iter().chain(std::iter::once(&child.id())) {
+            // nsenter forks kubelite and exits once it has: signal kubelite itself, so that
+            // nsenter's exit below means kubelite is gone (its port and data dir are free).
+            let inner = direct_children(child.id());
+            let targets = if inner.is_empty() {
+                vec![child.id()]
+            } else {
+                inner
+            };
+            for pid in targets {
                 let sig = if kill { "-KILL" } else { "-TERM" };
                 let _ = Command::new("kill").arg(sig).arg(pid.to_string()).status();
             }
@@ -404,18 +413,14 @@ pub async fn admin_client(kubeconfig: &Path) -> Option<kube::Client> {
     kube::Client::try_from(config).ok()
 }
 
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    let mut stack = vec![pid];
-    while let Some(p) = stack.pop() {
-        let children =
-            std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
-        for c in children.split_whitespace().filter_map(|c| c.parse().ok()) {
-            out.push(c);
-            stack.push(c);
-        }
-    }
-    out
+/// The processes `pid` forked (not their descendants: a Pod's processes must survive a kill of
+/// kubelite).
+fn direct_children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|c| c.parse().ok())
+        .collect()
 }
 
 impl Drop for Cluster {
