@@ -368,17 +368,17 @@ async fn verb(
         (
             &Method::GET | &Method::POST,
             Some(name),
-            Some("exec" | "attach" | "portforward" | "log"),
+            Some(sub @ ("exec" | "attach" | "portforward" | "log")),
         ) => {
-            let pod = server
-                .objects
-                .get(r, path.namespace.as_deref(), name)
-                .await?;
-            // No node agent serves this Pod yet.
-            let _ = pod;
-            Err(ApiError::bad_request(format!(
-                "pod {name} does not have a host assigned"
-            )))
+            let mut extensions = parts.extensions;
+            let incoming = crate::proxy::Incoming {
+                method: method.clone(),
+                uri: parts.uri,
+                headers,
+                on_upgrade: extensions.remove::<hyper::upgrade::OnUpgrade>(),
+            };
+            let ns = path.namespace.as_deref().unwrap_or("default");
+            crate::proxy::pod_subresource(&server, r, ns, name, sub, incoming).await
         }
         (&Method::PUT, Some(name), sub @ (None | Some("status" | "finalize"))) => {
             let format = decode::body_format(content_type(&headers).as_deref())?;

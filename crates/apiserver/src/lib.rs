@@ -18,6 +18,7 @@ mod negotiate;
 mod objects;
 mod patch;
 pub mod pki;
+mod proxy;
 mod rawjson;
 mod route;
 mod selection;
@@ -63,6 +64,8 @@ pub struct Config {
 pub struct ApiServer {
     objects: Objects,
     config: Config,
+    /// TLS for dialing node agents; set by [`ApiServer::trust_agent_ca`].
+    agent_tls: std::sync::OnceLock<Arc<rustls::ClientConfig>>,
 }
 
 impl ApiServer {
@@ -86,7 +89,11 @@ impl ApiServer {
         bootstrap::bootstrap(&objects, config.advertise_address, config.port)
             .await
             .map_err(|e| anyhow::anyhow!("bootstrapping the cluster: {e}"))?;
-        Ok(Arc::new(ApiServer { objects, config }))
+        Ok(Arc::new(ApiServer {
+            objects,
+            config,
+            agent_tls: std::sync::OnceLock::new(),
+        }))
     }
 
     /// Runs the controllers that live beside the API server until `stop`.
