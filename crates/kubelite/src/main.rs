@@ -1,7 +1,11 @@
 //! The `kubelite` binary: flags and wiring only. Everything it starts lives in library crates.
 
+mod agent;
+mod images;
 mod kubeconfig;
 mod up;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -18,19 +22,34 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start the cluster (today: the control plane) and serve until SIGINT or SIGTERM.
+    /// Start the cluster (the control plane and this node's agent) and serve until SIGINT or
+    /// SIGTERM.
     Up(up::UpArgs),
+    /// Run the node agent alone against an API server.
+    Agent(agent::AgentArgs),
     /// Print kubelite's version and the Kubernetes version it serves.
     Version,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<ExitCode> {
+    // Hidden subcommands run inside Pods; `pod-init` forks, so it must run before any thread.
+    let mut args = std::env::args_os();
+    let _program = args.next();
+    if let Some(subcommand) = args.next().and_then(|a| a.into_string().ok()) {
+        if subcommand == kubelite_agent::POD_INIT_SUBCOMMAND {
+            kubelite_podsandbox::init_main(args);
+        }
+        if let Some(code) = images::dispatch(&subcommand, args.collect()) {
+            return Ok(code);
+        }
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Version => {
             println!("kubelite {} (Kubernetes v1.33)", env!("CARGO_PKG_VERSION"));
-            Ok(())
         }
-        Command::Up(args) => up::run(args),
+        Command::Up(args) => up::run(args)?,
+        Command::Agent(args) => agent::run(args)?,
     }
+    Ok(ExitCode::SUCCESS)
 }

@@ -31,6 +31,9 @@ pub struct UpArgs {
     /// Range Pod IPs come from.
     #[arg(long, default_value = "10.42.0.0/16")]
     cluster_cidr: Ipv4Net,
+    /// This node's name (default: the hostname).
+    #[arg(long)]
+    node_name: Option<String>,
     /// Range NodePorts come from.
     #[arg(long, default_value = "30000-32767", value_parser = parse_port_range)]
     service_node_port_range: (u16, u16),
@@ -54,7 +57,8 @@ fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
     Ok((a, b))
 }
 
-pub fn run(args: UpArgs) -> anyhow::Result<()> {
+/// Logs to stderr, filtered by `RUST_LOG` (default `warn`).
+pub fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -62,6 +66,10 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+}
+
+pub fn run(args: UpArgs) -> anyhow::Result<()> {
+    init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -153,6 +161,24 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         &crate::kubeconfig::render(&url, &pki.ca_pem, &pki.admin_token),
     )?;
     let client = admin_client(&kubeconfig_path).await?;
+    // The agent stops first (it stops the Pods through the API), then the control plane.
+    let agent_stop = CancellationToken::new();
+    let agent_config = crate::agent::config(
+        &args.data_dir,
+        args.node_name.clone(),
+        true,
+        args.service_cidr,
+    )?;
+    let agent = tokio::spawn({
+        let (client, stop) = (client.clone(), agent_stop.clone());
+        async move {
+            let result = kubelite_agent::run(client, agent_config, stop).await;
+            if let Err(e) = &result {
+                tracing::error!("node agent stopped: {e}");
+            }
+            result
+        }
+    });
     let controllers = tokio::spawn(kubelite_controllers::run(
         client,
         kubelite_controllers::Config {
@@ -171,6 +197,10 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
+    }
+    agent_stop.cancel();
+    if let Err(e) = agent.await {
+        tracing::warn!("agent: {e}");
     }
     stop.cancel();
     match controllers.await {

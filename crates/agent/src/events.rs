@@ -1,0 +1,74 @@
+//! kubelet-style Events about Pods (`source.component: kubelet`, `source.host: <node>`,
+//! `involvedObject.fieldPath: spec.containers{<name>}`), written in the background so a slow
+//! API server never holds a pod back.
+
+use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::PostParams;
+use kube::{Api, Client};
+
+/// Writes Events as the node's kubelet.
+#[derive(Clone)]
+pub struct Recorder {
+    client: Client,
+    node: String,
+}
+
+impl Recorder {
+    /// A recorder for node `node`.
+    pub fn new(client: Client, node: String) -> Recorder {
+        Recorder { client, node }
+    }
+
+    /// Records `reason`/`message` about `pod` (and its container `container`), type `Normal`
+    /// unless `warning`.
+    pub fn pod_event(
+        &self,
+        pod: &Pod,
+        container: Option<&str>,
+        warning: bool,
+        reason: &str,
+        message: String,
+    ) {
+        let now = Timestamp::now();
+        let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let event = Event {
+            metadata: ObjectMeta {
+                name: Some(format!("{name}.{:x}", now.as_nanosecond())),
+                namespace: Some(namespace.clone()),
+                ..Default::default()
+            },
+            involved_object: ObjectReference {
+                api_version: Some("v1".into()),
+                kind: Some("Pod".into()),
+                name: Some(name),
+                namespace: Some(namespace.clone()),
+                uid: pod.metadata.uid.clone(),
+                resource_version: pod.metadata.resource_version.clone(),
+                field_path: container.map(|c| format!("spec.containers{{{c}}}")),
+            },
+            reason: Some(reason.into()),
+            message: Some(message),
+            type_: Some(if warning { "Warning" } else { "Normal" }.into()),
+            source: Some(EventSource {
+                component: Some("kubelet".into()),
+                host: Some(self.node.clone()),
+            }),
+            reporting_component: Some("kubelet".into()),
+            reporting_instance: Some(self.node.clone()),
+            first_timestamp: Some(Time(now)),
+            last_timestamp: Some(Time(now)),
+            event_time: None::<MicroTime>,
+            count: Some(1),
+            ..Default::default()
+        };
+        let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
+        tokio::spawn(async move {
+            if let Err(e) = api.create(&PostParams::default(), &event).await {
+                tracing::debug!("event: {e}");
+            }
+        });
+    }
+}

@@ -1,0 +1,241 @@
+//! Turns a container's raw output into its CRI log file. The pod init appends a container's
+//! stdout and stderr to `<n>.stdout.raw` / `<n>.stderr.raw` beside its log `<n>.log`; the agent
+//! pumps new bytes from them into `<n>.log` as CRI lines stamped with the time it read them,
+//! remembers how far it got in `<n>.pos` (so a restarted agent neither repeats nor loses
+//! lines), truncates a raw file once it has been consumed and exceeds [`RAW_LIMIT`], and
+//! rotates `<n>.log` to `<n>.log.1` past [`LOG_LIMIT`], so a pod's logs stay bounded.
+//! A write that lands between the last read and a truncation is lost; the window is one
+//! `stat`-to-`ftruncate` of a file nobody else reads.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::{Path, PathBuf};
+
+use k8s_openapi::jiff::Timestamp;
+
+use crate::logs::{format_time, rotated_path};
+
+/// A consumed raw file larger than this is truncated.
+pub const RAW_LIMIT: u64 = 1 << 20;
+/// A log file larger than this is rotated (kubelet's `containerLogMaxSize` default).
+pub const LOG_LIMIT: u64 = 10 << 20;
+/// A line longer than this is written as partial (`P`) pieces (the CRI runtime's 16 KiB).
+const MAX_LINE: usize = 16 << 10;
+
+/// The raw stdout and stderr files of log file `log`.
+pub fn raw_paths(log: &Path) -> (PathBuf, PathBuf) {
+    (
+        with_suffix(log, "stdout.raw"),
+        with_suffix(log, "stderr.raw"),
+    )
+}
+
+fn with_suffix(log: &Path, suffix: &str) -> PathBuf {
+    log.with_extension(suffix)
+}
+
+/// The pump of one container run.
+#[derive(Debug)]
+pub struct LogPump {
+    log: PathBuf,
+    streams: [Source; 2],
+}
+
+#[derive(Debug)]
+struct Source {
+    name: &'static str,
+    path: PathBuf,
+    offset: u64,
+    pending: Vec<u8>,
+}
+
+impl LogPump {
+    /// The pump for log file `log`, resuming from its `.pos` file.
+    pub fn new(log: PathBuf) -> LogPump {
+        let (out, err) = raw_paths(&log);
+        let offsets: Vec<u64> = fs::read_to_string(log.with_extension("pos"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let offset = |i: usize| offsets.get(i).copied().unwrap_or(0);
+        LogPump {
+            streams: [
+                Source {
+                    name: "stdout",
+                    path: out,
+                    offset: offset(0),
+                    pending: Vec::new(),
+                },
+                Source {
+                    name: "stderr",
+                    path: err,
+                    offset: offset(1),
+                    pending: Vec::new(),
+                },
+            ],
+            log,
+        }
+    }
+
+    /// The log file this pump writes.
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+
+    /// Moves new output into the log file. `flush` (the container has exited) also writes a
+    /// trailing line without newline.
+    pub fn pump(&mut self, now: Timestamp, flush: bool) -> io::Result<()> {
+        let mut out = String::new();
+        let mut moved = false;
+        for source in &mut self.streams {
+            moved |= source.read_new()?;
+            out.push_str(&frame(&mut source.pending, source.name, now, flush));
+            if source.pending.is_empty() {
+                source.truncate_if_large()?;
+            }
+        }
+        if !out.is_empty() {
+            append_rotating(&self.log, out.as_bytes())?;
+        }
+        if moved {
+            let [out, err] = &self.streams;
+            let pos = format!("{} {}\n", out.consumed(), err.consumed());
+            fs::write(self.log.with_extension("pos"), pos)?;
+        }
+        Ok(())
+    }
+}
+
+impl Source {
+    /// Reads what was appended since `offset`; true if anything was.
+    fn read_new(&mut self) -> io::Result<bool> {
+        let mut file = match File::open(&self.path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let len = file.metadata()?.len();
+        if len < self.offset {
+            self.offset = 0;
+        }
+        if len == self.offset {
+            return Ok(false);
+        }
+        file.seek(SeekFrom::Start(self.offset))?;
+        let read = file
+            .take(len - self.offset)
+            .read_to_end(&mut self.pending)?;
+        self.offset += read as u64;
+        Ok(true)
+    }
+
+    /// The offset up to which output is in the log file (a held-back partial line is not).
+    fn consumed(&self) -> u64 {
+        self.offset - self.pending.len() as u64
+    }
+
+    /// Empties the raw file once everything in it is in the log and it has grown large.
+    fn truncate_if_large(&mut self) -> io::Result<()> {
+        if self.offset <= RAW_LIMIT {
+            return Ok(());
+        }
+        let file = OpenOptions::new().write(true).open(&self.path)?;
+        if file.metadata()?.len() == self.offset {
+            file.set_len(0)?;
+            self.offset = 0;
+        }
+        Ok(())
+    }
+}
+
+/// Takes the complete lines (and, with `flush` or past [`MAX_LINE`], the rest) out of `buf`
+/// as CRI log lines of `stream` stamped `now`. Pure.
+pub fn frame(buf: &mut Vec<u8>, stream: &str, now: Timestamp, flush: bool) -> String {
+    let time = format_time(now);
+    let mut out = String::new();
+    let mut start = 0;
+    while start < buf.len() {
+        let rest = &buf[start..];
+        let (piece, tag, used) = match rest.iter().position(|&b| b == b'\n') {
+            Some(nl) if nl <= MAX_LINE => (&rest[..nl], 'F', nl + 1),
+            _ if rest.len() > MAX_LINE => (&rest[..MAX_LINE], 'P', MAX_LINE),
+            _ if flush => (rest, 'F', rest.len()),
+            _ => break,
+        };
+        out.push_str(&format!(
+            "{time} {stream} {tag} {}\n",
+            String::from_utf8_lossy(piece)
+        ));
+        start += used;
+    }
+    buf.drain(..start);
+    out
+}
+
+fn append_rotating(log: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(dir) = log.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let size = fs::metadata(log).map(|m| m.len()).unwrap_or(0);
+    if size > 0 && size + bytes.len() as u64 > LOG_LIMIT {
+        fs::rename(log, rotated_path(log))?;
+    }
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)?
+        .write_all(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::{LogOptions, read};
+
+    fn now() -> Timestamp {
+        "2026-11-26T07:00:00.5Z".parse().unwrap()
+    }
+
+    #[test]
+    fn framing() {
+        let cases: [(&[u8], bool, &str, &[u8]); 4] = [
+            (b"a\nb\n", false, "T stdout F a\nT stdout F b\n", b""),
+            (b"a\nhalf", false, "T stdout F a\n", b"half"),
+            (b"half", true, "T stdout F half\n", b""),
+            (b"", true, "", b""),
+        ];
+        for (input, flush, want, left) in cases {
+            let mut buf = input.to_vec();
+            let got = frame(&mut buf, "stdout", now(), flush);
+            assert_eq!(got.replace("2026-11-26T07:00:00.5Z", "T"), want);
+            assert_eq!(buf, left);
+        }
+        let mut long = vec![b'x'; MAX_LINE + 3];
+        let got = frame(&mut long, "stderr", now(), false);
+        assert!(got.contains(" stderr P "));
+        assert_eq!(long, b"xxx");
+    }
+
+    #[test]
+    fn pumps_and_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("c/0.log");
+        fs::create_dir_all(log.parent().unwrap()).unwrap();
+        let (out, err) = raw_paths(&log);
+        fs::write(&out, "one\ntw").unwrap();
+        fs::write(&err, "bad\n").unwrap();
+        let mut pump = LogPump::new(log.clone());
+        pump.pump(now(), false).unwrap();
+        let all = LogOptions::default();
+        assert_eq!(read(&log, &all).unwrap(), ["one\n", "bad\n"]);
+        drop(pump);
+        // A restarted agent continues after what is in the log; the partial "tw" was held
+        // back, so it is read again.
+        let mut file = OpenOptions::new().append(true).open(&out).unwrap();
+        file.write_all(b"o\n").unwrap();
+        let mut pump = LogPump::new(log.clone());
+        pump.pump(now(), true).unwrap();
+        assert_eq!(read(&log, &all).unwrap(), ["one\n", "bad\n", "two\n"]);
+    }
+}

@@ -1,0 +1,1082 @@
+//! The pod worker: one task per Pod bound to the node, level-triggered like the kubelet's
+//! `syncPod`. Each pass it makes sure the sandbox exists (adopting a live one after an agent
+//! restart), starts, restarts (with CrashLoopBackOff) or leaves each container per the restart
+//! policy, runs the probes, pumps the logs, and writes the status when it changed. A
+//! `deletionTimestamp` stops the pod within its grace period, tears the sandbox down and
+//! removes the Pod object; a vanished object (force delete) is cleaned up the same way; agent
+//! shutdown stops the pod and removes its sandbox but leaves the object.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use k8s_openapi::api::core::v1::{Container, Pod, PodStatus, Service};
+use k8s_openapi::jiff::Timestamp;
+use kube::Api;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, Preconditions};
+use kubelite_netns::{
+    DnsOption, DnsPolicy, HostAlias, PodDns, PodDnsConfig, PodHosts, pod_hostname_and_domain,
+    pod_resolv_conf, render_hosts, render_resolv_conf,
+};
+use kubelite_podsandbox::{
+    ContainerSpec, ContainerState, ContainerStatus, PodSandbox, SandboxSpec, Signal, Termination,
+};
+use serde_json::json;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::backoff::{Backoff, go_duration};
+use crate::container::{argv, container_id};
+use crate::ctx::Ctx;
+use crate::env::{EnvContext, container_env, visible_services};
+use crate::error::{Error, Result};
+use crate::log_pump::{LogPump, raw_paths};
+use crate::logs::{container_log_path, pod_log_dir};
+use crate::node::FIELD_MANAGER;
+use crate::pod_status::{ContainerView, PodView, State, Terminated, pod_status};
+use crate::probe::{self, ProbeTracker};
+
+/// How long `ErrImagePull` shows before it turns into `ImagePullBackOff`.
+const PULL_ERROR_SHOWN: Duration = Duration::from_secs(2);
+/// Grace period cap when the agent itself stops.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// What the agent tracks about one container beyond what the init knows.
+#[derive(Default)]
+struct Tracked {
+    backoff: Backoff,
+    /// The exit the restart decision was made for (its finish time).
+    handled_exit: Option<SystemTime>,
+    /// The exit being backed off: when it happened (agent clock).
+    backing_off: Option<Instant>,
+    /// A start that failed (`StartError`), and how many did.
+    start_error: Option<Terminated>,
+    failed_starts: i32,
+    /// Image pull failure: when it last failed.
+    pull_failed: Option<Instant>,
+    pull_backoff: Backoff,
+    /// The run the probes and log pump belong to (its start time).
+    run_started: Option<SystemTime>,
+    readiness: Option<ProbeTracker>,
+    liveness: Option<ProbeTracker>,
+    startup: Option<ProbeTracker>,
+    pump: Option<LogPump>,
+    env: Vec<(String, String)>,
+}
+
+struct Worker {
+    ctx: Arc<Ctx>,
+    pod: Pod,
+    uid: String,
+    sandbox: Option<Arc<PodSandbox>>,
+    ip: Option<String>,
+    tracked: BTreeMap<String, Tracked>,
+    last_status: Option<serde_json::Value>,
+    start_time: Timestamp,
+    /// The pod has finished (no container will run again) and its sandbox is gone.
+    finished: bool,
+    busy_until: Instant,
+}
+
+/// Runs pod `rx`'s worker until the pod is gone or `shutdown` fires.
+pub(crate) async fn run(
+    ctx: Arc<Ctx>,
+    mut rx: watch::Receiver<Option<Pod>>,
+    shutdown: CancellationToken,
+) {
+    let Some(pod) = rx.borrow_and_update().clone() else {
+        return;
+    };
+    let uid = pod.metadata.uid.clone().unwrap_or_default();
+    let mut worker = Worker {
+        start_time: pod
+            .status
+            .as_ref()
+            .and_then(|s| s.start_time.as_ref())
+            .map_or_else(Timestamp::now, |t| t.0),
+        ctx,
+        pod,
+        uid,
+        sandbox: None,
+        ip: None,
+        tracked: BTreeMap::new(),
+        last_status: None,
+        finished: false,
+        busy_until: Instant::now() + Duration::from_secs(10),
+    };
+    worker.adopt().await;
+    loop {
+        if shutdown.is_cancelled() {
+            worker.stop(SHUTDOWN_GRACE, false).await;
+            worker.teardown(false).await;
+            return;
+        }
+        let current = rx.borrow_and_update().clone();
+        match current {
+            None => {
+                worker.stop(Duration::ZERO, false).await;
+                worker.teardown(true).await;
+                return;
+            }
+            Some(pod) => worker.pod = pod,
+        }
+        if worker.pod.metadata.deletion_timestamp.is_some() {
+            let grace = worker
+                .pod
+                .metadata
+                .deletion_grace_period_seconds
+                .unwrap_or(30)
+                .max(0);
+            worker.stop(Duration::from_secs(grace as u64), true).await;
+            worker.teardown(true).await;
+            worker.delete_object().await;
+            return;
+        }
+        if let Err(e) = worker.sync().await {
+            tracing::warn!(pod = %worker.key(), "sync: {e}");
+        }
+        let tick = if Instant::now() < worker.busy_until {
+            Duration::from_millis(200)
+        } else {
+            Duration::from_secs(1)
+        };
+        tokio::select! {
+            _ = rx.changed() => {}
+            _ = tokio::time::sleep(tick) => {}
+            _ = shutdown.cancelled() => {}
+        }
+    }
+}
+
+fn to_timestamp(t: SystemTime) -> Timestamp {
+    Timestamp::try_from(t).unwrap_or_else(|_| Timestamp::now())
+}
+
+impl Worker {
+    fn key(&self) -> String {
+        format!(
+            "{}/{}",
+            self.pod.metadata.namespace.as_deref().unwrap_or_default(),
+            self.pod.metadata.name.as_deref().unwrap_or_default()
+        )
+    }
+
+    fn name(&self) -> &str {
+        self.pod.metadata.name.as_deref().unwrap_or_default()
+    }
+
+    fn namespace(&self) -> &str {
+        self.pod.metadata.namespace.as_deref().unwrap_or_default()
+    }
+
+    /// `name_namespace(uid)`, kubelet's `format.Pod`.
+    fn formatted(&self) -> String {
+        format!("{}_{}({})", self.name(), self.namespace(), self.uid)
+    }
+
+    fn containers(&self) -> Vec<Container> {
+        self.pod
+            .spec
+            .as_ref()
+            .map(|s| s.containers.clone())
+            .unwrap_or_default()
+    }
+
+    fn restart_policy(&self) -> String {
+        self.pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.restart_policy.clone())
+            .unwrap_or_else(|| "Always".into())
+    }
+
+    fn event(&self, container: Option<&str>, warning: bool, reason: &str, message: String) {
+        self.ctx
+            .recorder
+            .pod_event(&self.pod, container, warning, reason, message);
+    }
+
+    fn log_path(&self, container: &str, run: u32) -> std::path::PathBuf {
+        container_log_path(
+            &self.ctx.logs_dir(),
+            self.namespace(),
+            self.name(),
+            &self.uid,
+            container,
+            run,
+        )
+    }
+
+    /// Re-adopts a sandbox that survived an agent restart, or notes a pod that already ended.
+    async fn adopt(&mut self) {
+        let ip = self.ctx.ipam.lock().expect("ipam lock").get(&self.uid);
+        let netns = kubelite_netns::netns_path(&crate::ctx::run_dir(&self.ctx.config), &self.uid);
+        if let (Some(ip), true) = (ip, netns.exists())
+            && let Ok(sandbox) = PodSandbox::connect(&self.ctx.sandbox_dir(), &self.uid).await
+        {
+            tracing::info!(pod = %self.key(), "re-adopted sandbox");
+            self.ip = Some(ip.to_string());
+            self.sandbox = Some(Arc::new(sandbox));
+            return;
+        }
+        let phase = self.pod.status.as_ref().and_then(|s| s.phase.as_deref());
+        if matches!(phase, Some("Succeeded" | "Failed")) {
+            self.finished = true;
+            self.ip = self.pod.status.as_ref().and_then(|s| s.pod_ip.clone());
+        }
+    }
+
+    async fn ensure_sandbox(&mut self) -> Result<Arc<PodSandbox>> {
+        if let Some(sandbox) = &self.sandbox {
+            if sandbox.is_running() {
+                return Ok(sandbox.clone());
+            }
+            // The init died under us (killed from outside): start over with a fresh sandbox.
+            self.sandbox = None;
+        }
+        let ctx = self.ctx.clone();
+        kubelite_podsandbox::destroy(&ctx.sandbox_dir(), &self.uid).await?;
+        ctx.net.destroy_sandbox(&self.uid).await?;
+        let ip = ctx.ipam.lock().expect("ipam lock").allocate(&self.uid)?;
+        let net = ctx.net.create_sandbox(&self.uid, ip).await?;
+        let spec = self.pod.spec.clone().unwrap_or_default();
+        let (hostname, domain) = pod_hostname_and_domain(
+            self.name(),
+            spec.hostname.as_deref(),
+            spec.subdomain.as_deref(),
+            self.namespace(),
+            &ctx.config.cluster_domain,
+        );
+        let policy = match spec.dns_policy.as_deref() {
+            Some("Default") => DnsPolicy::Default,
+            Some("None") => DnsPolicy::None,
+            Some("ClusterFirstWithHostNet") => DnsPolicy::ClusterFirstWithHostNet,
+            _ => DnsPolicy::ClusterFirst,
+        };
+        let dns_config = spec.dns_config.as_ref().map(|c| PodDnsConfig {
+            nameservers: c.nameservers.clone().unwrap_or_default(),
+            searches: c.searches.clone().unwrap_or_default(),
+            options: c
+                .options
+                .iter()
+                .flatten()
+                .map(|o| DnsOption {
+                    name: o.name.clone().unwrap_or_default(),
+                    value: o.value.clone(),
+                })
+                .collect(),
+        });
+        let resolv = pod_resolv_conf(
+            &ctx.dns,
+            &PodDns {
+                namespace: self.namespace(),
+                policy,
+                host_network: false,
+                dns_config: dns_config.as_ref(),
+            },
+        );
+        let aliases: Vec<HostAlias> = spec
+            .host_aliases
+            .iter()
+            .flatten()
+            .map(|a| HostAlias {
+                ip: a.ip.clone(),
+                hostnames: a.hostnames.clone().unwrap_or_default(),
+            })
+            .collect();
+        let pod_ips = [ip.to_string()];
+        let hosts = render_hosts(&PodHosts {
+            pod_ips: &pod_ips,
+            hostname: &hostname,
+            host_domain: domain.as_deref(),
+            host_aliases: &aliases,
+        });
+        let created = kubelite_podsandbox::create(&SandboxSpec {
+            uid: self.uid.clone(),
+            netns_path: net.netns_path.clone(),
+            hostname,
+            resolv_conf: render_resolv_conf(&resolv),
+            hosts,
+            state_dir: ctx.sandbox_dir(),
+            init_program: ctx.config.program.clone(),
+            init_args_prefix: vec![crate::POD_INIT_SUBCOMMAND.into()],
+        })
+        .await;
+        let sandbox = match created {
+            Ok(sandbox) => Arc::new(sandbox),
+            Err(e) => {
+                let _ = ctx.net.destroy_sandbox(&self.uid).await;
+                return Err(e.into());
+            }
+        };
+        self.ip = Some(ip.to_string());
+        self.sandbox = Some(sandbox.clone());
+        self.busy_until = Instant::now() + Duration::from_secs(10);
+        Ok(sandbox)
+    }
+
+    async fn services(&self) -> Vec<Service> {
+        let links = self
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.enable_service_links)
+            .unwrap_or(true);
+        let mut all = Vec::new();
+        if links {
+            let api: Api<Service> = Api::namespaced(self.ctx.client.clone(), self.namespace());
+            if let Ok(list) = api.list(&ListParams::default()).await {
+                all.extend(list.items);
+            }
+        }
+        let default: Api<Service> = Api::namespaced(self.ctx.client.clone(), "default");
+        if let Ok(Some(svc)) = default.get_opt("kubernetes").await {
+            all.push(svc);
+        }
+        visible_services(&all, self.namespace(), links)
+    }
+
+    async fn sync(&mut self) -> Result<()> {
+        let containers = self.containers();
+        let now = Instant::now();
+        let mut views: Vec<ContainerView> = Vec::new();
+        if self.finished {
+            for c in &containers {
+                views.push(self.finished_view(c));
+            }
+            return self.write_status(views, false).await;
+        }
+        let sandbox = match self.ensure_sandbox().await {
+            Ok(sandbox) => sandbox,
+            Err(e) => {
+                self.event(
+                    None,
+                    true,
+                    "FailedCreatePodSandBox",
+                    format!("Failed to create pod sandbox: {e}"),
+                );
+                let views = containers
+                    .iter()
+                    .map(|c| self.waiting_view(c, "ContainerCreating", None))
+                    .collect();
+                self.write_status(views, false).await?;
+                return Err(e);
+            }
+        };
+        let statuses: BTreeMap<String, ContainerStatus> = sandbox
+            .container_status()
+            .await?
+            .into_iter()
+            .map(|s| (s.name.clone(), s))
+            .collect();
+        let policy = self.restart_policy();
+        let mut services: Option<Vec<Service>> = None;
+        let mut all_done = true;
+        for container in &containers {
+            let name = container.name.clone();
+            self.tracked.entry(name.clone()).or_default();
+            let status = statuses.get(&name).cloned();
+            let view = match status {
+                None => {
+                    if self.tracked[&name].start_error.is_some() {
+                        all_done &= !self.should_restart(&policy, 128);
+                        self.restart_or_wait(&sandbox, container, None, &mut services, now)
+                            .await
+                    } else {
+                        all_done = false;
+                        self.first_start(&sandbox, container, &mut services, now)
+                            .await
+                    }
+                }
+                Some(status) => match status.state.clone() {
+                    ContainerState::Running { started_at, .. } => {
+                        all_done = false;
+                        self.running(&sandbox, container, &status, started_at, now)
+                            .await
+                    }
+                    ContainerState::Exited(term) => {
+                        self.pump_logs(&name, true);
+                        let restart = self.should_restart(&policy, term.exit_code);
+                        all_done &= !restart;
+                        if restart {
+                            self.restart_or_wait(
+                                &sandbox,
+                                container,
+                                Some(&status),
+                                &mut services,
+                                now,
+                            )
+                            .await
+                        } else {
+                            self.tracked.get_mut(&name).expect("tracked").handled_exit =
+                                Some(term.finished_at);
+                            self.exited_view(container, &status, &term)
+                        }
+                    }
+                },
+            };
+            views.push(view);
+        }
+        let sandbox_ready = true;
+        if all_done && !containers.is_empty() {
+            // Every container has ended for good: the sandbox goes, the status stays.
+            self.write_status(views, sandbox_ready).await?;
+            self.stop(Duration::ZERO, false).await;
+            self.release_network().await;
+            self.finished = true;
+            return Ok(());
+        }
+        self.write_status(views, sandbox_ready).await
+    }
+
+    fn should_restart(&self, policy: &str, exit_code: i32) -> bool {
+        match policy {
+            "Never" => false,
+            "OnFailure" => exit_code != 0,
+            _ => true,
+        }
+    }
+
+    fn image_id(container: &Container) -> String {
+        kubelite_images::image_id(container.image.as_deref().unwrap_or_default())
+    }
+
+    fn base_view(&self, c: &Container, state: State) -> ContainerView {
+        ContainerView {
+            name: c.name.clone(),
+            image: c.image.clone().unwrap_or_default(),
+            image_id: String::new(),
+            container_id: None,
+            state,
+            last: None,
+            restart_count: 0,
+            ready: false,
+            started: false,
+        }
+    }
+
+    fn waiting_view(&self, c: &Container, reason: &str, message: Option<String>) -> ContainerView {
+        let mut view = self.base_view(
+            c,
+            State::Waiting {
+                reason: reason.into(),
+                message,
+            },
+        );
+        if let Some(t) = self.tracked.get(&c.name) {
+            view.last = t.start_error.clone();
+            view.restart_count = t.failed_starts.saturating_sub(1).max(0);
+        }
+        view
+    }
+
+    /// A container of a pod whose sandbox is gone after it finished: the last status written.
+    fn finished_view(&self, c: &Container) -> ContainerView {
+        let old = self
+            .pod
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .and_then(|all| all.iter().find(|s| s.name == c.name));
+        let terminated = old
+            .and_then(|s| s.state.as_ref())
+            .and_then(|s| s.terminated.as_ref());
+        let state = match terminated {
+            Some(t) => State::Terminated(Terminated {
+                exit_code: t.exit_code,
+                signal: t.signal,
+                reason: t.reason.clone().unwrap_or_default(),
+                message: t.message.clone(),
+                started_at: t.started_at.as_ref().map_or_else(Timestamp::now, |t| t.0),
+                finished_at: t.finished_at.as_ref().map_or_else(Timestamp::now, |t| t.0),
+                container_id: t.container_id.clone().unwrap_or_default(),
+            }),
+            None => State::Terminated(Terminated {
+                exit_code: 0,
+                signal: None,
+                reason: "Completed".into(),
+                message: None,
+                started_at: self.start_time,
+                finished_at: self.start_time,
+                container_id: String::new(),
+            }),
+        };
+        let mut view = self.base_view(c, state);
+        view.image_id = old.map(|s| s.image_id.clone()).unwrap_or_default();
+        view.container_id = old.and_then(|s| s.container_id.clone());
+        view.restart_count = old.map_or(0, |s| s.restart_count);
+        view
+    }
+
+    fn termination(&self, name: &str, run: u32, t: &Termination) -> Terminated {
+        Terminated {
+            exit_code: t.exit_code,
+            signal: t.signal,
+            reason: if t.exit_code == 0 {
+                "Completed"
+            } else {
+                "Error"
+            }
+            .into(),
+            message: None,
+            started_at: to_timestamp(t.started_at),
+            finished_at: to_timestamp(t.finished_at),
+            container_id: container_id(&self.uid, name, run),
+        }
+    }
+
+    fn restart_count(&self, status: &ContainerStatus) -> i32 {
+        let failed = self
+            .tracked
+            .get(&status.name)
+            .map_or(0, |t| t.failed_starts);
+        status.restart_count as i32 + failed
+    }
+
+    fn exited_view(
+        &self,
+        c: &Container,
+        status: &ContainerStatus,
+        term: &Termination,
+    ) -> ContainerView {
+        let run = status.restart_count;
+        let mut view = self.base_view(c, State::Terminated(self.termination(&c.name, run, term)));
+        view.image_id = Self::image_id(c);
+        view.container_id = Some(container_id(&self.uid, &c.name, run));
+        view.last = status
+            .last_termination
+            .as_ref()
+            .map(|t| self.termination(&c.name, run.saturating_sub(1), t));
+        view.restart_count = self.restart_count(status);
+        view
+    }
+
+    async fn first_start(
+        &mut self,
+        sandbox: &Arc<PodSandbox>,
+        c: &Container,
+        services: &mut Option<Vec<Service>>,
+        now: Instant,
+    ) -> ContainerView {
+        match self.start(sandbox, c, 0, services, now).await {
+            Ok(view) => view,
+            Err(view) => *view,
+        }
+    }
+
+    /// Starts run `run` of `c`. `Err` carries the view to show when it could not start.
+    async fn start(
+        &mut self,
+        sandbox: &Arc<PodSandbox>,
+        c: &Container,
+        run: u32,
+        services: &mut Option<Vec<Service>>,
+        now: Instant,
+    ) -> Result<ContainerView, Box<ContainerView>> {
+        let image = c.image.clone().unwrap_or_default();
+        let resolved = kubelite_images::resolve(
+            &image,
+            c.command.as_deref().unwrap_or_default(),
+            c.args.as_deref().unwrap_or_default(),
+        );
+        let Some(argv) = argv(&self.ctx.config.program, resolved) else {
+            return Err(Box::new(self.pull_failed(c, &image, now)));
+        };
+        let name = c.name.clone();
+        self.event(
+            Some(&name),
+            false,
+            "Pulled",
+            format!("Container image \"{image}\" already present on machine"),
+        );
+        self.tracked.get_mut(&name).expect("tracked").pull_failed = None;
+        if services.is_none() {
+            *services = Some(self.services().await);
+        }
+        let env = container_env(
+            c,
+            &EnvContext {
+                pod: &self.pod,
+                pod_ip: self.ip.as_deref().unwrap_or_default(),
+                host_ip: &self.ctx.node_ip.to_string(),
+                services: services.as_deref().unwrap_or_default(),
+            },
+        );
+        let log = self.log_path(&name, run);
+        if let Some(dir) = log.parent() {
+            let _ = fs::create_dir_all(dir);
+        }
+        let (stdout, stderr) = raw_paths(&log);
+        let spec = ContainerSpec {
+            name: name.clone(),
+            argv,
+            env: env.clone(),
+            cwd: c.working_dir.clone().map(Into::into),
+            stdout,
+            stderr,
+        };
+        self.event(
+            Some(&name),
+            false,
+            "Created",
+            format!("Created container: {name}"),
+        );
+        self.busy_until = now + Duration::from_secs(10);
+        match sandbox.start_container(spec).await {
+            Ok(_) => {
+                self.event(
+                    Some(&name),
+                    false,
+                    "Started",
+                    format!("Started container {name}"),
+                );
+                let t = self.tracked.get_mut(&name).expect("tracked");
+                t.start_error = None;
+                t.env = env;
+                t.pump = Some(LogPump::new(log));
+                let mut view = self.base_view(
+                    c,
+                    State::Running {
+                        started_at: Timestamp::now(),
+                    },
+                );
+                view.image_id = Self::image_id(c);
+                view.container_id = Some(container_id(&self.uid, &name, run));
+                Ok(view)
+            }
+            Err(e) => {
+                let reason = match e {
+                    kubelite_podsandbox::Error::StartFailed { message } => message,
+                    other => other.to_string(),
+                };
+                let message = kubelite_podsandbox::oci_create_failed_message(&reason);
+                self.event(Some(&name), true, "Failed", format!("Error: {message}"));
+                let finished = Timestamp::now();
+                let t = self.tracked.get_mut(&name).expect("tracked");
+                t.failed_starts += 1;
+                t.start_error = Some(Terminated {
+                    exit_code: 128,
+                    signal: None,
+                    reason: "StartError".into(),
+                    message: Some(message),
+                    started_at: Timestamp::UNIX_EPOCH,
+                    finished_at: finished,
+                    container_id: container_id(&self.uid, &name, run),
+                });
+                t.backing_off = None;
+                let mut view = self.base_view(
+                    c,
+                    State::Waiting {
+                        reason: "ContainerCreating".into(),
+                        message: None,
+                    },
+                );
+                view.last = self.tracked[&name].start_error.clone();
+                view.restart_count = self.tracked[&name].failed_starts - 1;
+                Err(Box::new(view))
+            }
+        }
+    }
+
+    fn pull_failed(&mut self, c: &Container, image: &str, now: Instant) -> ContainerView {
+        let message = kubelite_images::unknown_image_message(image);
+        let name = c.name.clone();
+        let t = self.tracked.get_mut(&name).expect("tracked");
+        let retry = match t.pull_failed {
+            None => true,
+            Some(at) => !t.pull_backoff.waiting(at, now),
+        };
+        if retry {
+            t.pull_backoff.next(now);
+            t.pull_failed = Some(now);
+            self.event(
+                Some(&name),
+                false,
+                "Pulling",
+                format!("Pulling image \"{image}\""),
+            );
+            self.event(
+                Some(&name),
+                true,
+                "Failed",
+                format!("Failed to pull image \"{image}\": {message}"),
+            );
+            self.event(Some(&name), true, "Failed", "Error: ErrImagePull".into());
+            return self.waiting_view(c, "ErrImagePull", Some(message));
+        }
+        let at = t.pull_failed.unwrap_or(now);
+        if now.duration_since(at) < PULL_ERROR_SHOWN {
+            return self.waiting_view(c, "ErrImagePull", Some(message));
+        }
+        self.waiting_view(
+            c,
+            "ImagePullBackOff",
+            Some(format!(
+                "Back-off pulling image \"{image}\": ErrImagePull: {message}"
+            )),
+        )
+    }
+
+    /// An exited (or failed-to-start) container that the policy restarts: now, or after its
+    /// back-off.
+    async fn restart_or_wait(
+        &mut self,
+        sandbox: &Arc<PodSandbox>,
+        c: &Container,
+        status: Option<&ContainerStatus>,
+        services: &mut Option<Vec<Service>>,
+        now: Instant,
+    ) -> ContainerView {
+        let name = c.name.clone();
+        let (finished, last, run_next, restarts) = match status {
+            Some(status) => {
+                let ContainerState::Exited(term) = &status.state else {
+                    unreachable!("restart_or_wait is only called for exited containers")
+                };
+                (
+                    Some(term.finished_at),
+                    Some(self.termination(&name, status.restart_count, term)),
+                    status.restart_count + 1,
+                    self.restart_count(status),
+                )
+            }
+            None => {
+                let t = &self.tracked[&name];
+                (None, t.start_error.clone(), 0, t.failed_starts.max(1) - 1)
+            }
+        };
+        let t = self.tracked.get_mut(&name).expect("tracked");
+        let new_exit = status.is_none() && t.backing_off.is_none()
+            || finished.is_some() && t.handled_exit != finished;
+        if new_exit {
+            t.handled_exit = finished;
+            t.backing_off = Some(now);
+        }
+        let failed_at = t.backing_off.unwrap_or(now);
+        if t.backoff.waiting(failed_at, now) {
+            let delay = go_duration(t.backoff.delay());
+            if new_exit {
+                self.event(
+                    Some(&name),
+                    true,
+                    "BackOff",
+                    format!(
+                        "Back-off restarting failed container {name} in pod {}",
+                        self.formatted()
+                    ),
+                );
+            }
+            let mut view = self.waiting_view(
+                c,
+                "CrashLoopBackOff",
+                Some(format!(
+                    "back-off {delay} restarting failed container={name} pod={}",
+                    self.formatted()
+                )),
+            );
+            view.last = last;
+            view.restart_count = restarts;
+            view.image_id = Self::image_id(c);
+            view.container_id = view.last.as_ref().map(|l| l.container_id.clone());
+            return view;
+        }
+        let t = self.tracked.get_mut(&name).expect("tracked");
+        t.backoff.next(now);
+        t.backing_off = None;
+        let run = if status.is_some() {
+            run_next
+        } else {
+            t.failed_starts as u32
+        };
+        match self.start(sandbox, c, run, services, now).await {
+            Ok(mut view) => {
+                view.last = last;
+                view.restart_count = restarts + 1;
+                view
+            }
+            Err(view) => *view,
+        }
+    }
+
+    async fn running(
+        &mut self,
+        sandbox: &Arc<PodSandbox>,
+        c: &Container,
+        status: &ContainerStatus,
+        started_at: SystemTime,
+        now: Instant,
+    ) -> ContainerView {
+        let name = c.name.clone();
+        let run = status.restart_count;
+        let log = self.log_path(&name, run);
+        let t = self.tracked.get_mut(&name).expect("tracked");
+        if t.run_started != Some(started_at) {
+            // A run the agent has not seen yet (just started, or adopted after a restart).
+            let age = SystemTime::now()
+                .duration_since(started_at)
+                .unwrap_or_default();
+            let began = now.checked_sub(age).unwrap_or(now);
+            t.run_started = Some(started_at);
+            t.readiness = c
+                .readiness_probe
+                .as_ref()
+                .map(|p| ProbeTracker::new(p, began, false));
+            t.liveness = c
+                .liveness_probe
+                .as_ref()
+                .map(|p| ProbeTracker::new(p, began, true));
+            t.startup = c
+                .startup_probe
+                .as_ref()
+                .map(|p| ProbeTracker::new(p, began, false));
+            if t.pump.is_none() {
+                t.pump = Some(LogPump::new(log));
+            }
+        }
+        self.pump_logs(&name, false);
+        self.run_probes(sandbox, c, now).await;
+        let t = &self.tracked[&name];
+        let started = t.startup.as_ref().is_none_or(ProbeTracker::result);
+        let ready = started && t.readiness.as_ref().is_none_or(ProbeTracker::result);
+        let mut view = self.base_view(
+            c,
+            State::Running {
+                started_at: to_timestamp(started_at),
+            },
+        );
+        view.image_id = Self::image_id(c);
+        view.container_id = Some(container_id(&self.uid, &name, run));
+        view.last = status
+            .last_termination
+            .as_ref()
+            .map(|l| self.termination(&name, run.saturating_sub(1), l));
+        view.restart_count = self.restart_count(status);
+        view.ready = ready;
+        view.started = started;
+        view
+    }
+
+    async fn run_probes(&mut self, sandbox: &Arc<PodSandbox>, c: &Container, now: Instant) {
+        let name = c.name.clone();
+        let pod_ip = self.ip.clone().unwrap_or_default();
+        let env = self.tracked[&name].env.clone();
+        let startup_done = self.tracked[&name]
+            .startup
+            .as_ref()
+            .is_none_or(ProbeTracker::result);
+        let kinds: [(&str, Option<&k8s_openapi::api::core::v1::Probe>); 3] = [
+            ("Startup", c.startup_probe.as_ref()),
+            ("Liveness", c.liveness_probe.as_ref()),
+            ("Readiness", c.readiness_probe.as_ref()),
+        ];
+        for (kind, probe) in kinds {
+            let Some(probe) = probe else { continue };
+            if kind != "Startup" && !startup_done {
+                continue;
+            }
+            let due = {
+                let t = &self.tracked[&name];
+                let tracker = match kind {
+                    "Startup" => &t.startup,
+                    "Liveness" => &t.liveness,
+                    _ => &t.readiness,
+                };
+                tracker.as_ref().is_some_and(|p| p.due(now)) && !(kind == "Startup" && startup_done)
+            };
+            if !due {
+                continue;
+            }
+            let outcome = probe::run(probe, c, &pod_ip, sandbox, &env).await;
+            if !outcome.ok {
+                self.event(
+                    Some(&name),
+                    true,
+                    "Unhealthy",
+                    format!("{kind} probe failed: {}", outcome.message.trim_end()),
+                );
+            }
+            let t = self.tracked.get_mut(&name).expect("tracked");
+            let tracker = match kind {
+                "Startup" => &mut t.startup,
+                "Liveness" => &mut t.liveness,
+                _ => &mut t.readiness,
+            };
+            let changed = tracker
+                .as_mut()
+                .and_then(|p| p.record(outcome.ok, Instant::now()));
+            if changed == Some(false) && kind != "Readiness" {
+                let what = kind.to_lowercase();
+                self.event(
+                    Some(&name),
+                    false,
+                    "Killing",
+                    format!("Container {name} failed {what} probe, will be restarted"),
+                );
+                self.kill_container(sandbox, &name);
+            }
+        }
+    }
+
+    /// SIGTERM now, SIGKILL after the pod's grace period if the same run still runs.
+    fn kill_container(&self, sandbox: &Arc<PodSandbox>, name: &str) {
+        let grace = self
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.termination_grace_period_seconds)
+            .unwrap_or(30)
+            .max(0) as u64;
+        let sandbox = sandbox.clone();
+        let name = name.to_owned();
+        tokio::spawn(async move {
+            let _ = sandbox.signal_container(&name, Signal::SIGTERM).await;
+            let deadline = Instant::now() + Duration::from_secs(grace);
+            while Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let running = sandbox.container_status().await.is_ok_and(|all| {
+                    all.iter().any(|s| {
+                        s.name == name && matches!(s.state, ContainerState::Running { .. })
+                    })
+                });
+                if !running {
+                    return;
+                }
+            }
+            let _ = sandbox.signal_container(&name, Signal::SIGKILL).await;
+        });
+    }
+
+    fn pump_logs(&mut self, name: &str, flush: bool) {
+        if let Some(pump) = self.tracked.get_mut(name).and_then(|t| t.pump.as_mut())
+            && let Err(e) = pump.pump(Timestamp::now(), flush)
+        {
+            tracing::debug!("log pump {}: {e}", pump.log().display());
+        }
+    }
+
+    async fn write_status(&mut self, views: Vec<ContainerView>, sandbox_ready: bool) -> Result<()> {
+        let mut base = self.pod.clone();
+        let mut status: PodStatus = base.status.clone().unwrap_or_default();
+        if let Some(last) = &self.last_status
+            && let Ok(last) = serde_json::from_value::<PodStatus>(last.clone())
+        {
+            let scheduled = status
+                .conditions
+                .iter()
+                .flatten()
+                .find(|c| c.type_ == "PodScheduled")
+                .cloned();
+            let mut conditions: Vec<_> = last
+                .conditions
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|c| c.type_ != "PodScheduled")
+                .collect();
+            conditions.extend(scheduled);
+            status.conditions = Some(conditions);
+        }
+        base.status = Some(status);
+        let computed = pod_status(&PodView {
+            pod: &base,
+            containers: views,
+            pod_ip: self.ip.clone(),
+            host_ip: self.ctx.node_ip.to_string(),
+            sandbox_ready,
+            start_time: self.start_time,
+            now: Timestamp::now(),
+        });
+        let value = serde_json::to_value(&computed).map_err(|e| Error::Config(e.to_string()))?;
+        if self.last_status.as_ref() == Some(&value) {
+            return Ok(());
+        }
+        let api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), self.namespace());
+        let patch = json!({ "status": value });
+        match api
+            .patch_status(
+                self.name(),
+                &PatchParams::apply(FIELD_MANAGER),
+                &Patch::Merge(&patch),
+            )
+            .await
+        {
+            Ok(_) => {
+                self.last_status = Some(value);
+                Ok(())
+            }
+            Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Stops every container (SIGTERM, SIGKILL after `grace`); with `events`, a `Killing`
+    /// event per running container.
+    async fn stop(&mut self, grace: Duration, events: bool) {
+        let Some(sandbox) = self.sandbox.take() else {
+            return;
+        };
+        if events && let Ok(statuses) = sandbox.container_status().await {
+            for s in statuses {
+                if matches!(s.state, ContainerState::Running { .. }) {
+                    self.event(
+                        Some(&s.name),
+                        false,
+                        "Killing",
+                        format!("Stopping container {}", s.name),
+                    );
+                }
+            }
+        }
+        if let Err(e) = sandbox.stop(grace).await {
+            tracing::debug!(pod = %self.key(), "stop: {e}");
+        }
+        let names: Vec<String> = self.tracked.keys().cloned().collect();
+        for name in names {
+            self.pump_logs(&name, true);
+        }
+        if let Err(e) = kubelite_podsandbox::destroy(&self.ctx.sandbox_dir(), &self.uid).await {
+            tracing::warn!(pod = %self.key(), "destroy sandbox: {e}");
+        }
+    }
+
+    async fn release_network(&mut self) {
+        if let Err(e) = self.ctx.net.destroy_sandbox(&self.uid).await {
+            tracing::warn!(pod = %self.key(), "destroy network: {e}");
+        }
+        if let Err(e) = self.ctx.ipam.lock().expect("ipam lock").release(&self.uid) {
+            tracing::warn!(pod = %self.key(), "release IP: {e}");
+        }
+    }
+
+    /// Removes the network; with `logs`, the pod's log directory too.
+    async fn teardown(&mut self, logs: bool) {
+        self.release_network().await;
+        if logs {
+            let dir = pod_log_dir(
+                &self.ctx.logs_dir(),
+                self.namespace(),
+                self.name(),
+                &self.uid,
+            );
+            let _ = fs::remove_dir_all(dir);
+        }
+    }
+
+    async fn delete_object(&self) {
+        let api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), self.namespace());
+        let params = DeleteParams {
+            grace_period_seconds: Some(0),
+            preconditions: Some(Preconditions {
+                uid: Some(self.uid.clone()),
+                resource_version: None,
+            }),
+            ..Default::default()
+        };
+        match api.delete(self.name(), &params).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => {}
+            Err(e) => tracing::warn!(pod = %self.key(), "delete: {e}"),
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! The hidden subcommands that run kubelite's built-in container images inside a Pod:
+//! `kubelite image-whoami <flavor> [args…]` and `kubelite image-sleep`. The node agent starts
+//! them as container processes (see `kubelite_agent::WHOAMI_SUBCOMMAND`); they parse their own
+//! arguments so that container `args` such as `--port=81` reach whoami untouched.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use kubelite_images::{Flavor, run_sleep, run_whoami};
+
+/// Runs the built-in image `subcommand` with `args` (what follows it); `None` if
+/// `subcommand` is not one of them.
+pub fn dispatch(subcommand: &str, args: Vec<OsString>) -> Option<ExitCode> {
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+    };
+    let result = match subcommand {
+        kubelite_agent::WHOAMI_SUBCOMMAND => {
+            let Some(flavor) = args.first().and_then(|f| Flavor::from_name(f)) else {
+                eprintln!("{subcommand}: expected a flavor (traefik or sixeyed)");
+                return Some(ExitCode::from(2));
+            };
+            let env: Vec<(String, String)> = std::env::vars().collect();
+            runtime().block_on(run_whoami(flavor, &args[1..], &env))
+        }
+        kubelite_agent::SLEEP_SUBCOMMAND => runtime().block_on(run_sleep()),
+        _ => return None,
+    };
+    Some(match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            let code = if e.kind() == std::io::ErrorKind::InvalidInput {
+                2
+            } else {
+                1
+            };
+            ExitCode::from(code)
+        }
+    })
+}

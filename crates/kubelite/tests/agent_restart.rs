@@ -1,0 +1,83 @@
+//! Pods outlive the agent: after `kill -9` of kubelite the lab Pods keep running, and the next
+//! start re-adopts them (same Pods, same IPs, still answering); a clean stop then stops every
+//! Pod and leaves no pod network namespace, veth or process behind.
+
+mod support;
+
+use support::{Cluster, Table, eventually};
+
+fn running_ips(c: &Cluster) -> (String, String) {
+    eventually(20, || {
+        let out = c.kubectl(&["get", "pods", "-o", "wide"]);
+        if out.code != 0 {
+            return None;
+        }
+        let t = Table::parse(&out.stdout);
+        let up = |n: &str| {
+            t.names().contains(&n)
+                && t.cell(n, "READY") == "1/1"
+                && t.cell(n, "STATUS") == "Running"
+        };
+        (up("sleep") && up("whoami")).then(|| {
+            (
+                t.cell("sleep", "IP").to_string(),
+                t.cell("whoami", "IP").to_string(),
+            )
+        })
+    })
+}
+
+#[test]
+fn pods_survive_a_crash_and_a_clean_stop_cleans_up() {
+    let mut c = Cluster::start();
+    c.kubectl(&["apply", "-f", "labs/services/specs/pods"]).ok();
+    let before = running_ips(&c);
+    let uid_before = c.kubectl_json(&["get", "pod", "whoami"])["metadata"]["uid"].clone();
+
+    c.stop_server(true);
+    let answer = c.exec(
+        "curl",
+        &["-s", "--max-time", "5", &format!("http://{}", before.1)],
+        &[],
+    );
+    assert!(
+        answer.stdout.contains("Hostname: whoami"),
+        "while kubelite is down: {answer:?}"
+    );
+
+    c.start_server(&[]);
+    let after = running_ips(&c);
+    assert_eq!(before, after);
+    let pod = c.kubectl_json(&["get", "pod", "whoami"]);
+    assert_eq!(pod["metadata"]["uid"], uid_before);
+    assert_eq!(pod["status"]["containerStatuses"][0]["restartCount"], 0);
+    let answer = c.exec(
+        "curl",
+        &["-s", "--max-time", "5", &format!("http://{}", after.1)],
+        &[],
+    );
+    assert!(
+        answer.stdout.contains("Hostname: whoami"),
+        "after the restart: {answer:?}"
+    );
+
+    // The harness returns once `nsenter` is gone; kubelite itself still stops its Pods.
+    let pid = c.server_pid();
+    c.stop_server(false);
+    eventually(20, || {
+        (!std::path::Path::new(&format!("/proc/{pid}")).exists()).then_some(())
+    });
+    let netns = c.data_dir().join("agent/run/netns");
+    let left: Vec<_> = std::fs::read_dir(&netns)
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "namespaces left: {left:?}\n{}",
+        c.server_log()
+    );
+    let links = c.exec("ip", &["-o", "link"], &[]).stdout;
+    assert!(!links.contains("veth"), "{links}");
+    let procs = c.exec("ps", &["-e", "-o", "comm="], &[]).stdout;
+    assert!(!procs.contains("kubelite"), "{procs}");
+}
