@@ -1,15 +1,17 @@
 //! What every pod worker shares: the API client, the agent's configuration and directories,
-//! the node network and IPAM, the node IP, the cluster DNS settings and the event recorder.
+//! the node network and IPAM, the node IP, the cluster DNS settings, the event recorder and the
+//! registry the streaming server finds pods in.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use kube::Client;
 use kubelite_netns::{Ipam, NodeDns, NodeNetwork};
 
 use crate::Config;
 use crate::events::Recorder;
+use crate::registry::Registry;
 
 /// Shared state of the pod workers.
 pub(crate) struct Ctx {
@@ -20,6 +22,7 @@ pub(crate) struct Ctx {
     pub(crate) node_ip: Ipv4Addr,
     pub(crate) dns: NodeDns,
     pub(crate) recorder: Recorder,
+    pub(crate) registry: Arc<Registry>,
 }
 
 impl Ctx {

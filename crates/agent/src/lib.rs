@@ -12,11 +12,15 @@
 //! - Containers run under `kubelite-podsandbox` inits that survive the agent: a restarted agent
 //!   re-adopts them with truthful status; a clean stop (shutdown) stops every Pod and removes
 //!   its sandbox.
-//! - Container output goes to CRI-format log files under `<state_dir>/pods`, read with
-//!   [`logs::read`].
+//! - Container output goes to CRI-format log files under `<state_dir>/pods` ([`logs`],
+//!   [`log_pump`]).
+//! - With [`Config::streaming`], it serves kubelet's streaming endpoints (`kubectl exec`,
+//!   `attach`, `port-forward`, `logs`) over HTTPS on `0.0.0.0:<kubelet_port>`
+//!   (`kubelite-streaming`), finding pods through the registry the workers publish to.
 //!
 //! The pure parts (status, env, back-off, logs, node status) do no IO and take `now`.
 
+mod attach;
 mod backoff;
 mod container;
 mod ctx;
@@ -29,6 +33,9 @@ pub mod logs;
 mod node;
 mod pod_status;
 mod probe;
+mod registry;
+mod serving;
+mod streaming;
 mod worker;
 
 use std::collections::{HashMap, HashSet};
@@ -79,6 +86,30 @@ pub struct Config {
     pub kubelet_port: u16,
     /// kubelite's version (`containerRuntimeVersion: kubelite://<version>`).
     pub version: String,
+    /// Serve the streaming endpoints on `0.0.0.0:<kubelet_port>`; `None`: not served (exec,
+    /// attach, port-forward and logs then fail at the API server).
+    pub streaming: Option<StreamingConfig>,
+}
+
+/// The streaming server's TLS identity and the token callers (the API server) must present.
+#[derive(Clone)]
+pub struct StreamingConfig {
+    /// Serving certificate chain (PEM), signed by a CA the API server trusts.
+    pub cert_pem: String,
+    /// Its private key (PEM).
+    pub key_pem: String,
+    /// The bearer token requests must carry (`Authorization: Bearer <token>`).
+    pub token: String,
+}
+
+impl std::fmt::Debug for StreamingConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamingConfig")
+            .field("cert_pem", &self.cert_pem)
+            .field("key_pem", &"<redacted>")
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Where container logs live: `<state_dir>/pods/<ns>_<pod>_<uid>/<container>/<run>.log`
@@ -111,6 +142,37 @@ struct NodeState {
 /// Runs the agent until `shutdown` fires; then stops every Pod and removes its sandbox.
 pub async fn run(client: Client, config: Config, shutdown: CancellationToken) -> Result<()> {
     fs::create_dir_all(&config.state_dir)?;
+    let registry = Arc::new(registry::Registry::default());
+    let serving = match &config.streaming {
+        Some(streaming) => Some(
+            serving::start(
+                streaming,
+                config.kubelet_port,
+                streaming::AgentRuntime {
+                    registry: registry.clone(),
+                    logs_dir: ctx::logs_dir(&config),
+                    run_dir: ctx::run_dir(&config),
+                },
+                shutdown.clone(),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let result = run_node(client, config, registry, shutdown).await;
+    if let Some(serving) = serving {
+        let _ = serving.await;
+    }
+    result
+}
+
+/// [`run`] after the streaming server is up.
+async fn run_node(
+    client: Client,
+    config: Config,
+    registry: Arc<registry::Registry>,
+    shutdown: CancellationToken,
+) -> Result<()> {
     let facts = host::host_facts(&config.state_dir);
     let nodes: Api<Node> = Api::all(client.clone());
     let name = config.node_name.clone();
@@ -171,6 +233,7 @@ pub async fn run(client: Client, config: Config, shutdown: CancellationToken) ->
         net,
         ipam: Mutex::new(ipam),
         node_ip,
+        registry,
     });
     let selector = format!("spec.nodeName={name}");
     collect_garbage(&ctx, &selector).await?;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use k8s_openapi::jiff::Timestamp;
 
-use crate::logs::{format_time, rotated_path};
+use kubelite_streaming::{format_time, rotated_path};
 
 /// A consumed raw file larger than this is truncated.
 pub const RAW_LIMIT: u64 = 1 << 20;
@@ -191,7 +191,15 @@ fn append_rotating(log: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logs::{LogOptions, read};
+
+    /// The log's lines without their timestamps.
+    fn entries(log: &Path) -> Vec<String> {
+        fs::read_to_string(log)
+            .unwrap()
+            .lines()
+            .map(|l| l.split_once(' ').unwrap().1.to_owned())
+            .collect()
+    }
 
     fn now() -> Timestamp {
         "2026-11-26T07:00:00.5Z".parse().unwrap()
@@ -227,8 +235,7 @@ mod tests {
         fs::write(&err, "bad\n").unwrap();
         let mut pump = LogPump::new(log.clone());
         pump.pump(now(), false).unwrap();
-        let all = LogOptions::default();
-        assert_eq!(read(&log, &all).unwrap(), ["one\n", "bad\n"]);
+        assert_eq!(entries(&log), ["stdout F one", "stderr F bad"]);
         drop(pump);
         // A restarted agent continues after what is in the log; the partial "tw" was held
         // back, so it is read again.
@@ -236,6 +243,9 @@ mod tests {
         file.write_all(b"o\n").unwrap();
         let mut pump = LogPump::new(log.clone());
         pump.pump(now(), true).unwrap();
-        assert_eq!(read(&log, &all).unwrap(), ["one\n", "bad\n", "two\n"]);
+        assert_eq!(
+            entries(&log),
+            ["stdout F one", "stderr F bad", "stdout F two"]
+        );
     }
 }

@@ -37,6 +37,7 @@ use crate::logs::{container_log_path, pod_log_dir};
 use crate::node::FIELD_MANAGER;
 use crate::pod_status::{ContainerView, PodView, State, Terminated, pod_status};
 use crate::probe::{self, ProbeTracker};
+use crate::registry::ExecEnv;
 
 /// How long `ErrImagePull` shows before it turns into `ImagePullBackOff`.
 const PULL_ERROR_SHOWN: Duration = Duration::from_secs(2);
@@ -107,6 +108,7 @@ pub(crate) async fn run(
         busy_until: Instant::now() + Duration::from_secs(10),
     };
     worker.adopt().await;
+    worker.publish();
     loop {
         if shutdown.is_cancelled() {
             worker.stop(SHUTDOWN_GRACE, false).await;
@@ -207,6 +209,16 @@ impl Worker {
             container,
             run,
         )
+    }
+
+    /// Publishes the pod and its sandbox for the streaming server.
+    fn publish(&self) {
+        self.ctx.registry.publish(
+            self.namespace(),
+            self.name(),
+            &self.uid,
+            self.sandbox.clone(),
+        );
     }
 
     /// Re-adopts a sandbox that survived an agent restart, or notes a pod that already ended.
@@ -349,7 +361,10 @@ impl Worker {
             return self.write_status(views, false).await;
         }
         let sandbox = match self.ensure_sandbox().await {
-            Ok(sandbox) => sandbox,
+            Ok(sandbox) => {
+                self.publish();
+                sandbox
+            }
             Err(e) => {
                 self.event(
                     None,
@@ -397,7 +412,7 @@ impl Worker {
                             .await
                     }
                     ContainerState::Exited(term) => {
-                        self.pump_logs(&name, true);
+                        self.end_logs(&name, Some(term.exit_code));
                         let restart = self.should_restart(&policy, term.exit_code);
                         all_done &= !restart;
                         if restart {
@@ -632,6 +647,18 @@ impl Worker {
                     "Started",
                     format!("Started container {name}"),
                 );
+                self.ctx.registry.set_exec_env(
+                    self.namespace(),
+                    self.name(),
+                    &name,
+                    ExecEnv {
+                        env: env.clone(),
+                        cwd: c.working_dir.clone().map(Into::into),
+                    },
+                );
+                self.ctx
+                    .registry
+                    .log_started(self.namespace(), self.name(), &name, log.clone());
                 let t = self.tracked.get_mut(&name).expect("tracked");
                 t.start_error = None;
                 t.env = env;
@@ -832,7 +859,10 @@ impl Worker {
                 .as_ref()
                 .map(|p| ProbeTracker::new(p, began, false));
             if t.pump.is_none() {
-                t.pump = Some(LogPump::new(log));
+                t.pump = Some(LogPump::new(log.clone()));
+                self.ctx
+                    .registry
+                    .log_started(self.namespace(), self.name(), &name, log);
             }
         }
         self.pump_logs(&name, false);
@@ -956,6 +986,21 @@ impl Worker {
         }
     }
 
+    /// Moves the last output of `name`'s run into its log; nothing more will come.
+    fn end_logs(&mut self, name: &str, exit: Option<i32>) {
+        self.pump_logs(name, true);
+        let log = self
+            .tracked
+            .get(name)
+            .and_then(|t| t.pump.as_ref())
+            .map(|p| p.log().to_owned());
+        if let Some(log) = log {
+            self.ctx
+                .registry
+                .log_ended(self.namespace(), self.name(), &log, exit);
+        }
+    }
+
     async fn write_status(&mut self, views: Vec<ContainerView>, sandbox_ready: bool) -> Result<()> {
         let mut base = self.pod.clone();
         let mut status: PodStatus = base.status.clone().unwrap_or_default();
@@ -1016,6 +1061,7 @@ impl Worker {
         let Some(sandbox) = self.sandbox.take() else {
             return;
         };
+        self.publish();
         if events && let Ok(statuses) = sandbox.container_status().await {
             for s in statuses {
                 if matches!(s.state, ContainerState::Running { .. }) {
@@ -1028,12 +1074,20 @@ impl Worker {
                 }
             }
         }
-        if let Err(e) = sandbox.stop(grace).await {
+        let finals = sandbox.stop(grace).await.unwrap_or_else(|e| {
             tracing::debug!(pod = %self.key(), "stop: {e}");
-        }
+            Vec::new()
+        });
         let names: Vec<String> = self.tracked.keys().cloned().collect();
         for name in names {
-            self.pump_logs(&name, true);
+            let exit = finals
+                .iter()
+                .find(|s| s.name == name)
+                .and_then(|s| match &s.state {
+                    ContainerState::Exited(term) => Some(term.exit_code),
+                    ContainerState::Running { .. } => None,
+                });
+            self.end_logs(&name, exit);
         }
         if let Err(e) = kubelite_podsandbox::destroy(&self.ctx.sandbox_dir(), &self.uid).await {
             tracing::warn!(pod = %self.key(), "destroy sandbox: {e}");
@@ -1051,6 +1105,9 @@ impl Worker {
 
     /// Removes the network; with `logs`, the pod's log directory too.
     async fn teardown(&mut self, logs: bool) {
+        self.ctx
+            .registry
+            .remove(self.namespace(), self.name(), &self.uid);
         self.release_network().await;
         if logs {
             let dir = pod_log_dir(

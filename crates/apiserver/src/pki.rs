@@ -23,6 +23,8 @@ pub struct Pki {
     pub cert_pem: String,
     pub key_pem: String,
     pub admin_token: String,
+    /// The CA's private key (PEM), to sign the node agents' serving certificates.
+    ca_key_pem: String,
 }
 
 fn ca_params() -> CertificateParams {
@@ -100,19 +102,7 @@ impl Pki {
         ) {
             (true, Some(cert), Some(key)) => (cert, key),
             _ => {
-                let issuer = Issuer::new(ca_params(), &ca_key);
-                let key = KeyPair::generate()?;
-                let mut params = CertificateParams::new(names.to_vec())?;
-                let mut dn = DistinguishedName::new();
-                dn.push(DnType::CommonName, "kube-apiserver");
-                params.distinguished_name = dn;
-                params.key_usages = vec![
-                    KeyUsagePurpose::DigitalSignature,
-                    KeyUsagePurpose::KeyEncipherment,
-                ];
-                params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-                let cert = params.signed_by(&key, &issuer)?.pem();
-                let key_pem = key.serialize_pem();
+                let (cert, key_pem) = serving_cert(&ca_key, "kube-apiserver", names)?;
                 write_private(&pki_dir.join("server.key"), &key_pem)?;
                 write_private(&pki_dir.join("server.crt"), &cert)?;
                 write_private(&pki_dir.join("server.names"), &wanted)?;
@@ -134,7 +124,20 @@ impl Pki {
             cert_pem,
             key_pem,
             admin_token,
+            ca_key_pem: ca_key.serialize_pem(),
         })
+    }
+
+    /// A fresh serving certificate and key (PEM) signed by the cluster CA, with subject
+    /// `common_name` and `names` (DNS names or IP addresses) as subject alternative names: what
+    /// a node agent presents on its streaming port. Not stored.
+    pub fn issue_serving_cert(
+        &self,
+        common_name: &str,
+        names: &[String],
+    ) -> anyhow::Result<(String, String)> {
+        let ca_key = KeyPair::from_pem(&self.ca_key_pem).context("parsing ca.key")?;
+        serving_cert(&ca_key, common_name, names)
     }
 
     /// A rustls server configuration offering HTTP/2 and HTTP/1.1 (upgrades need 1.1).
@@ -154,6 +157,26 @@ impl Pki {
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
+}
+
+/// A new key and a server certificate for it signed by `ca_key`: `(cert_pem, key_pem)`.
+fn serving_cert(
+    ca_key: &KeyPair,
+    common_name: &str,
+    names: &[String],
+) -> anyhow::Result<(String, String)> {
+    let issuer = Issuer::new(ca_params(), ca_key);
+    let key = KeyPair::generate()?;
+    let mut params = CertificateParams::new(names.to_vec())?;
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, common_name);
+    params.distinguished_name = dn;
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    Ok((params.signed_by(&key, &issuer)?.pem(), key.serialize_pem()))
 }
 
 fn random_token() -> String {
@@ -189,5 +212,17 @@ mod tests {
         assert_eq!(a.ca_pem, c.ca_pem);
         assert_ne!(a.cert_pem, c.cert_pem);
         assert!(c.server_config().is_ok());
+
+        let (cert, key) = c
+            .issue_serving_cert("node-a", &["node-a".to_string(), "10.42.0.1".to_string()])
+            .unwrap();
+        assert_ne!(cert, c.cert_pem);
+        assert!(KeyPair::from_pem(&key).is_ok());
+        let agent = Pki {
+            cert_pem: cert,
+            key_pem: key,
+            ..c
+        };
+        assert!(agent.server_config().is_ok());
     }
 }

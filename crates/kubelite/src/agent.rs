@@ -35,6 +35,14 @@ pub struct AgentArgs {
     /// The cluster's Service range (routed onto the node bridge; its 10th address is the DNS).
     #[arg(long, default_value = "10.43.0.0/16")]
     service_cidr: Ipv4Net,
+    /// Serving certificate (PEM) of the streaming server (exec, attach, port-forward, logs) on
+    /// port 10250; it must be signed by the cluster CA. Without it the agent serves no
+    /// streaming endpoints. Requests must bear `--token`.
+    #[arg(long, requires = "tls_private_key_file")]
+    tls_cert_file: Option<PathBuf>,
+    /// Private key (PEM) of `--tls-cert-file`.
+    #[arg(long, requires = "tls_cert_file")]
+    tls_private_key_file: Option<PathBuf>,
 }
 
 /// The agent configuration for a data dir.
@@ -43,6 +51,7 @@ pub fn config(
     node_name: Option<String>,
     control_plane: bool,
     service_cidr: Ipv4Net,
+    streaming: Option<kubelite_agent::StreamingConfig>,
 ) -> anyhow::Result<kubelite_agent::Config> {
     Ok(kubelite_agent::Config {
         node_name: node_name.unwrap_or_else(kubelite_agent::hostname),
@@ -53,6 +62,7 @@ pub fn config(
         cluster_domain: "cluster.local".into(),
         kubelet_port: KUBELET_PORT,
         version: env!("CARGO_PKG_VERSION").into(),
+        streaming,
     })
 }
 
@@ -74,7 +84,23 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
         kc.root_cert = None;
     }
     let client = kube::Client::try_from(kc)?;
-    let config = config(&args.data_dir, args.node_name, false, args.service_cidr)?;
+    let streaming = match (&args.tls_cert_file, &args.tls_private_key_file) {
+        (Some(cert), Some(key)) => Some(kubelite_agent::StreamingConfig {
+            cert_pem: std::fs::read_to_string(cert)
+                .with_context(|| format!("reading {}", cert.display()))?,
+            key_pem: std::fs::read_to_string(key)
+                .with_context(|| format!("reading {}", key.display()))?,
+            token: args.token.clone(),
+        }),
+        _ => None,
+    };
+    let config = config(
+        &args.data_dir,
+        args.node_name,
+        false,
+        args.service_cidr,
+        streaming,
+    )?;
     let stop = CancellationToken::new();
     let agent = tokio::spawn(kubelite_agent::run(client, config, stop.clone()));
     let mut term = signal(SignalKind::terminate())?;

@@ -136,6 +136,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         admin_token: pki.admin_token.clone(),
     };
     let server = ApiServer::new(Arc::new(store), config).await?;
+    server.trust_agent_ca(&pki.ca_pem)?;
 
     let stop = CancellationToken::new();
     server.spawn_controllers(stop.clone());
@@ -163,11 +164,24 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let client = admin_client(&kubeconfig_path).await?;
     // The agent stops first (it stops the Pods through the API), then the control plane.
     let agent_stop = CancellationToken::new();
+    let node_name = args
+        .node_name
+        .clone()
+        .unwrap_or_else(kubelite_agent::hostname);
+    // The API server checks only that the agent's certificate chains to the cluster CA (the
+    // node IP is not known yet), so the names are informative.
+    let (cert_pem, key_pem) =
+        pki.issue_serving_cert(&node_name, &[node_name.clone(), "localhost".into()])?;
     let agent_config = crate::agent::config(
         &args.data_dir,
-        args.node_name.clone(),
+        Some(node_name),
         true,
         args.service_cidr,
+        Some(kubelite_agent::StreamingConfig {
+            cert_pem,
+            key_pem,
+            token: pki.admin_token.clone(),
+        }),
     )?;
     let agent = tokio::spawn({
         let (client, stop) = (client.clone(), agent_stop.clone());

@@ -11,6 +11,9 @@
 //! * logs (`/containerLogs/{ns}/{pod}/{container}?follow=…`): the CRI log file rendered as
 //!   `text/plain`, chunked while following (`logs`, `cri`).
 //!
+//! The agent's log pump writes these files with [`format_time`] and rotates them to
+//! [`rotated_path`], so the format has one implementation.
+//!
 //! The agent implements [`PodRuntime`] and runs [`StreamingServer::serve`]; see [`route`] for
 //! the URL grammar the API server uses.
 
@@ -27,6 +30,8 @@ mod status;
 mod upgrade;
 mod websocket;
 
+pub use cri::format_time;
 pub use error::StreamError;
+pub use logs::rotated_path;
 pub use runtime::{PodRuntime, Process, ProcessControl, ProcessInput, ProcessOutput};
 pub use server::{Body, StreamingServer};
