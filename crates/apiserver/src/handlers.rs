@@ -98,14 +98,33 @@ fn list_response(
             out.extend_from_slice(b",\"rows\":[");
             let mut first = true;
             for chunk in items.chunks(TABLE_CHUNK) {
-                let objects = chunk.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-                let part = kubelite_table::table_without_columns(r.plural, &objects, now, include);
-                for row in part["rows"].as_array().into_iter().flatten() {
+                let objects = chunk
+                    .iter()
+                    .map(rawjson::decode_for_printing)
+                    .collect::<Result<Vec<_>, _>>()?;
+                // Cells come from the printer; each row's object is written from the stored
+                // bytes, managedFields included, as kube-apiserver's PartialObjectMetadata.
+                let part = kubelite_table::table_without_columns(
+                    r.plural,
+                    &objects,
+                    now,
+                    kubelite_table::IncludeObject::None,
+                );
+                let rows = part["rows"].as_array().into_iter().flatten();
+                for (row, kv) in rows.zip(chunk) {
                     if !first {
                         out.push(b',');
                     }
                     first = false;
-                    serde_json::to_writer(&mut out, row).map_err(ApiError::internal)?;
+                    out.extend_from_slice(b"{\"cells\":");
+                    serde_json::to_writer(&mut out, &row["cells"]).map_err(ApiError::internal)?;
+                    if let Some(conditions) = row.get("conditions").filter(|c| !c.is_null()) {
+                        out.extend_from_slice(b",\"conditions\":");
+                        serde_json::to_writer(&mut out, conditions).map_err(ApiError::internal)?;
+                    }
+                    out.extend_from_slice(b",\"object\":");
+                    rawjson::write_partial_metadata(kv, &mut out)?;
+                    out.push(b'}');
                 }
             }
             out.extend_from_slice(b"]}");

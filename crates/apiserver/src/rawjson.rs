@@ -7,6 +7,7 @@ use std::fmt;
 use kubelite_store::KeyValue;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 use crate::status::ApiError;
 
@@ -54,6 +55,46 @@ fn write_metadata(raw: &str, rv: &str, out: &mut Vec<u8>) -> Result<(), &'static
     Ok(())
 }
 
+/// The stored object decoded for printing a Table row: everything but `metadata.managedFields`,
+/// which no column reads and which is often the largest part of an object.
+pub fn decode_for_printing(kv: &KeyValue) -> Result<Value, ApiError> {
+    let bad = |e: serde_json::Error| ApiError::internal(format!("decoding {}: {e}", kv.key));
+    let members: Members = serde_json::from_slice(&kv.value).map_err(bad)?;
+    let mut obj = Map::with_capacity(members.0.len());
+    for (key, raw) in &members.0 {
+        let value = if key == "metadata" {
+            let meta: Members = serde_json::from_str(raw.get()).map_err(bad)?;
+            let mut map = Map::with_capacity(meta.0.len());
+            for (k, v) in meta.0.iter().filter(|(k, _)| k != "managedFields") {
+                map.insert(k.clone(), serde_json::from_str(v.get()).map_err(bad)?);
+            }
+            Value::Object(map)
+        } else {
+            serde_json::from_str(raw.get()).map_err(bad)?
+        };
+        obj.insert(key.clone(), value);
+    }
+    Ok(Value::Object(obj))
+}
+
+/// Writes `PartialObjectMetadata` for the stored object `kv` (its metadata as stored, with its
+/// resourceVersion), as a Table row's `object`.
+pub fn write_partial_metadata(kv: &KeyValue, out: &mut Vec<u8>) -> Result<(), ApiError> {
+    let bad = |e: serde_json::Error| ApiError::internal(format!("decoding {}: {e}", kv.key));
+    let members: Members = serde_json::from_slice(&kv.value).map_err(bad)?;
+    out.extend_from_slice(
+        b"{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":",
+    );
+    let raw = members
+        .0
+        .iter()
+        .find(|(k, _)| k == "metadata")
+        .map_or("{}", |(_, v)| v.get());
+    write_metadata(raw, &kv.mod_revision.to_string(), out).map_err(ApiError::internal)?;
+    out.push(b'}');
+    Ok(())
+}
+
 /// Writes the stored object `kv` to `out` with `metadata.resourceVersion` set to its revision;
 /// `kind` and `apiVersion` are left out when `strip_type` (list items, as kube-apiserver
 /// serves them).
@@ -96,7 +137,7 @@ pub fn write_item(kv: &KeyValue, strip_type: bool, out: &mut Vec<u8>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     fn kv(obj: Value, rev: i64) -> KeyValue {
         KeyValue {
@@ -128,6 +169,24 @@ mod tests {
         let back: Value = serde_json::from_slice(&stripped).unwrap();
         assert!(back.get("kind").is_none() && back.get("apiVersion").is_none());
         assert_eq!(back["metadata"]["resourceVersion"], "7");
+    }
+
+    #[test]
+    fn printing_drops_managed_fields_and_partial_metadata_keeps_them() {
+        let obj = json!({"kind": "Pod", "metadata": {"name": "a", "managedFields": [{"manager": "m"}], "labels": {"x": "1"}}, "status": {"phase": "Running"}});
+        let printed = decode_for_printing(&kv(obj.clone(), 9)).unwrap();
+        assert_eq!(
+            printed,
+            json!({"kind": "Pod", "metadata": {"name": "a", "labels": {"x": "1"}}, "status": {"phase": "Running"}})
+        );
+        let mut out = Vec::new();
+        write_partial_metadata(&kv(obj, 9), &mut out).unwrap();
+        let back: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            back,
+            json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                   "metadata": {"name": "a", "managedFields": [{"manager": "m"}], "labels": {"x": "1"}, "resourceVersion": "9"}})
+        );
     }
 
     #[test]
