@@ -96,36 +96,30 @@ fn list_response(
             out.extend_from_slice(b",\"columnDefinitions\":");
             out.extend_from_slice(head["columnDefinitions"].to_string().as_bytes());
             out.extend_from_slice(b",\"rows\":[");
-            let mut first = true;
-            for chunk in items.chunks(TABLE_CHUNK) {
-                let objects = chunk
-                    .iter()
-                    .map(rawjson::decode_for_printing)
-                    .collect::<Result<Vec<_>, _>>()?;
-                // Cells come from the printer; each row's object is written from the stored
-                // bytes, managedFields included, as kube-apiserver's PartialObjectMetadata.
-                let part = kubelite_table::table_without_columns(
-                    r.plural,
-                    &objects,
-                    now,
-                    kubelite_table::IncludeObject::None,
-                );
-                let rows = part["rows"].as_array().into_iter().flatten();
-                for (row, kv) in rows.zip(chunk) {
-                    if !first {
-                        out.push(b',');
-                    }
-                    first = false;
-                    out.extend_from_slice(b"{\"cells\":");
-                    serde_json::to_writer(&mut out, &row["cells"]).map_err(ApiError::internal)?;
-                    if let Some(conditions) = row.get("conditions").filter(|c| !c.is_null()) {
-                        out.extend_from_slice(b",\"conditions\":");
-                        serde_json::to_writer(&mut out, conditions).map_err(ApiError::internal)?;
-                    }
-                    out.extend_from_slice(b",\"object\":");
-                    rawjson::write_partial_metadata(kv, &mut out)?;
-                    out.push(b'}');
+            // Large Tables are printed on every core: each thread renders a contiguous share of
+            // the rows, and the shares are joined in order.
+            let threads = std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(items.len().div_ceil(TABLE_CHUNK));
+            let share = items.len().div_ceil(threads.max(1));
+            let parts: Vec<Result<Vec<u8>, ApiError>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = items
+                    .chunks(share.max(1))
+                    .map(|slice| scope.spawn(move || table_rows(r, slice, now)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err(ApiError::internal("printing a Table failed")))
+                    })
+                    .collect()
+            });
+            for (i, part) in parts.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
                 }
+                out.extend_from_slice(&part?);
             }
             out.extend_from_slice(b"]}");
             Ok(bytes_response(200, "application/json", out))
@@ -141,6 +135,40 @@ fn list_response(
             ))
         }
     }
+}
+
+/// The comma-separated Table rows of `items`: cells from the printer, each row's object
+/// (PartialObjectMetadata, managedFields included) written from the stored bytes.
+fn table_rows(r: &ResourceInfo, items: &[KeyValue], now: Timestamp) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::with_capacity(items.len() * 1024);
+    for chunk in items.chunks(TABLE_CHUNK) {
+        let objects = chunk
+            .iter()
+            .map(rawjson::decode_for_printing)
+            .collect::<Result<Vec<_>, _>>()?;
+        let part = kubelite_table::table_without_columns(
+            r.plural,
+            &objects,
+            now,
+            kubelite_table::IncludeObject::None,
+        );
+        let rows = part["rows"].as_array().into_iter().flatten();
+        for (row, kv) in rows.zip(chunk) {
+            if !out.is_empty() {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"cells\":");
+            serde_json::to_writer(&mut out, &row["cells"]).map_err(ApiError::internal)?;
+            if let Some(conditions) = row.get("conditions").filter(|c| !c.is_null()) {
+                out.extend_from_slice(b",\"conditions\":");
+                serde_json::to_writer(&mut out, conditions).map_err(ApiError::internal)?;
+            }
+            out.extend_from_slice(b",\"object\":");
+            rawjson::write_partial_metadata(kv, &mut out)?;
+            out.push(b'}');
+        }
+    }
+    Ok(out)
 }
 
 /// A list of decoded objects as plain JSON (the answer to a deletecollection).
