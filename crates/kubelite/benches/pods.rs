@@ -1,0 +1,235 @@
+//! Node agent benchmark (issue 3): 100 Pods created at once, each timed from its create call to
+//! the moment a watch sees it Running with a Pod IP (p50/p99/max), and the memory each running
+//! Pod adds to the cluster. A real `kubelite up` runs in an isolated namespace; the client is
+//! kube-rs on a thread moved into that namespace.
+//!
+//! `cargo bench -p kubelite --bench pods` (root; figures go to BENCHMARKS.md).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::api::{ListParams, PostParams, WatchEvent, WatchParams};
+use kube::{Api, Client, Config};
+use support::Cluster;
+
+const PODS: usize = 100;
+
+/// Runs `f` on a fresh thread whose network namespace is the cluster's.
+fn in_cluster_netns<T: Send + 'static>(c: &Cluster, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let netns = std::fs::File::open(c.netns_path()).expect("netns");
+    std::thread::spawn(move || {
+        rustix::thread::move_into_link_name_space(
+            std::os::fd::AsFd::as_fd(&netns),
+            Some(rustix::thread::LinkNameSpaceType::Network),
+        )
+        .expect("setns");
+        f()
+    })
+    .join()
+    .expect("bench thread")
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The first number on the line of `text` that starts with `field` (a `/proc` kB figure).
+fn kib(text: &str, field: &str) -> u64 {
+    text.lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Memory of every process the cluster's PID namespace sees: kubelite, the namespace holder,
+/// and each Pod's init and containers (a Pod's own PID namespace is nested in the cluster's, so
+/// its processes are listed too). Read through the cluster's own `/proc` mount, reached by the
+/// holder's root. Returns (sum of VmRSS, sum of Pss) in KiB.
+fn cluster_memory_kib(proc_dir: &Path) -> (u64, u64) {
+    let mut rss = 0;
+    let mut pss = 0;
+    for entry in std::fs::read_dir(proc_dir).expect("cluster /proc") {
+        let path = entry.expect("entry").path();
+        let is_pid = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        if !is_pid {
+            continue;
+        }
+        let status = std::fs::read_to_string(path.join("status")).unwrap_or_default();
+        rss += kib(&status, "VmRSS:");
+        let rollup = std::fs::read_to_string(path.join("smaps_rollup")).unwrap_or_default();
+        pss += kib(&rollup, "Pss:");
+    }
+    (rss, pss)
+}
+
+fn pod(i: usize) -> Pod {
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": format!("bench-{i:03}"), "labels": {"app": "bench"}},
+        "spec": {"containers": [{"name": "app", "image": "sixeyed/whoami:21.04", "ports": [{"containerPort": 80}]}]}
+    }))
+    .expect("pod")
+}
+
+fn running_with_ip(p: &Pod) -> bool {
+    p.status.as_ref().is_some_and(|s| {
+        s.phase.as_deref() == Some("Running")
+            && s.pod_ip.as_deref().is_some_and(|ip| !ip.is_empty())
+    })
+}
+
+async fn client(kubeconfig: &Path) -> Client {
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig).expect("kubeconfig");
+    let config = Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .expect("config");
+    Client::try_from(config).expect("client")
+}
+
+/// Waits until a Node reports Ready, so the scheduler can place the Pods at once.
+async fn wait_node_ready(client: &Client) {
+    let nodes: Api<Node> = Api::all(client.clone());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let list = nodes.list(&ListParams::default()).await.expect("nodes");
+        let ready = list.items.iter().any(|n| {
+            n.status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        });
+        if ready {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no Ready node");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Creates the Pods concurrently; returns each Pod's create-to-Running-with-IP time.
+async fn create_and_time(client: Client) -> Vec<Duration> {
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+    let rv = pods
+        .list(&ListParams::default().labels("app=bench"))
+        .await
+        .expect("list")
+        .metadata
+        .resource_version
+        .expect("resourceVersion");
+    let watch = pods
+        .watch(
+            &WatchParams::default().labels("app=bench").timeout(120),
+            &rv,
+        )
+        .await
+        .expect("watch");
+    let watcher = tokio::spawn(async move {
+        let mut seen: HashMap<String, Instant> = HashMap::new();
+        let mut watch = watch.boxed();
+        while seen.len() < PODS {
+            let event = watch
+                .try_next()
+                .await
+                .expect("watch event")
+                .expect("watch ended before every Pod ran");
+            if let WatchEvent::Added(p) | WatchEvent::Modified(p) = event
+                && running_with_ip(&p)
+            {
+                let name = p.metadata.name.expect("name");
+                seen.entry(name).or_insert_with(Instant::now);
+            }
+        }
+        seen
+    });
+    let creates = (0..PODS).map(|i| {
+        let pods = pods.clone();
+        async move {
+            let p = pod(i);
+            let started = Instant::now();
+            pods.create(&PostParams::default(), &p)
+                .await
+                .expect("create");
+            (format!("bench-{i:03}"), started)
+        }
+    });
+    let started: Vec<(String, Instant)> = futures::future::join_all(creates).await;
+    let running = tokio::time::timeout(Duration::from_secs(120), watcher)
+        .await
+        .expect("Pods did not all run within 120 s")
+        .expect("watcher");
+    started
+        .into_iter()
+        .map(|(name, t)| running[&name].duration_since(t))
+        .collect()
+}
+
+fn main() {
+    let c = Cluster::start();
+    let kubeconfig = c.kubeconfig();
+    // `/proc/<holder>/ns/net` -> `/proc/<holder>/root/proc`: the cluster's own /proc mount.
+    let proc_dir: PathBuf = c
+        .netns_path()
+        .parent()
+        .and_then(|ns| ns.parent())
+        .map(|holder| holder.join("root/proc"))
+        .expect("holder /proc");
+
+    let before = {
+        let kubeconfig = kubeconfig.clone();
+        in_cluster_netns(&c, move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move { wait_node_ready(&client(&kubeconfig).await).await });
+        });
+        std::thread::sleep(Duration::from_secs(1));
+        cluster_memory_kib(&proc_dir)
+    };
+
+    let times = in_cluster_netns(&c, move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move { create_and_time(client(&kubeconfig).await).await })
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let after = cluster_memory_kib(&proc_dir);
+
+    let mut times = times;
+    times.sort();
+    println!(
+        "Pod create -> Running with IP ({PODS} Pods at once): p50 {} p99 {} max {}",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99)),
+        ms(*times.last().expect("times"))
+    );
+    let per_pod = |b: u64, a: u64| a.saturating_sub(b) as f64 / PODS as f64 / 1024.0;
+    println!(
+        "memory per running Pod (sum of VmRSS in the cluster's PID namespace): {:.2} MiB ({} MiB before, {} MiB with {PODS} Pods)",
+        per_pod(before.0, after.0),
+        before.0 / 1024,
+        after.0 / 1024
+    );
+    println!(
+        "memory per running Pod (sum of Pss, shared pages split): {:.2} MiB ({} MiB before, {} MiB with {PODS} Pods)",
+        per_pod(before.1, after.1),
+        before.1 / 1024,
+        after.1 / 1024
+    );
+}
