@@ -17,21 +17,6 @@ use support::Cluster;
 const PODS: usize = 10_000;
 const STARTS: usize = 7;
 
-/// Runs `f` on a fresh thread whose network namespace is the cluster's.
-fn in_cluster_netns<T: Send + 'static>(c: &Cluster, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let netns = std::fs::File::open(c.netns_path()).expect("netns");
-    std::thread::spawn(move || {
-        rustix::thread::move_into_link_name_space(
-            std::os::fd::AsFd::as_fd(&netns),
-            Some(rustix::thread::LinkNameSpaceType::Network),
-        )
-        .expect("setns");
-        f()
-    })
-    .join()
-    .expect("bench thread")
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -80,7 +65,7 @@ fn main() {
     let c = Cluster::start();
     let kubeconfig = c.kubeconfig();
     let pid = c.server_pid();
-    let (creates, lists, tables, rss_stored) = in_cluster_netns(&c, move || {
+    let (creates, lists, tables, rss_stored) = c.in_netns(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -20,21 +20,6 @@ use support::Cluster;
 
 const PODS: usize = 100;
 
-/// Runs `f` on a fresh thread whose network namespace is the cluster's.
-fn in_cluster_netns<T: Send + 'static>(c: &Cluster, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let netns = std::fs::File::open(c.netns_path()).expect("netns");
-    std::thread::spawn(move || {
-        rustix::thread::move_into_link_name_space(
-            std::os::fd::AsFd::as_fd(&netns),
-            Some(rustix::thread::LinkNameSpaceType::Network),
-        )
-        .expect("setns");
-        f()
-    })
-    .join()
-    .expect("bench thread")
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -190,7 +175,7 @@ fn main() {
 
     let before = {
         let kubeconfig = kubeconfig.clone();
-        in_cluster_netns(&c, move || {
+        c.in_netns(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -201,7 +186,7 @@ fn main() {
         cluster_memory_kib(&proc_dir)
     };
 
-    let times = in_cluster_netns(&c, move || {
+    let times = c.in_netns(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -8,7 +8,6 @@
 mod support;
 
 use std::future::Future;
-use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -28,15 +27,8 @@ where
     F: FnOnce(Client) -> Fut + Send + 'static,
     Fut: Future<Output = ()>,
 {
-    let netns: PathBuf = c.netns_path();
     let kubeconfig: PathBuf = c.kubeconfig();
-    let worker = std::thread::spawn(move || {
-        let ns = std::fs::File::open(&netns).expect("open the cluster's network namespace");
-        rustix::thread::move_into_link_name_space(
-            ns.as_fd(),
-            Some(rustix::thread::LinkNameSpaceType::Network),
-        )
-        .expect("setns into the cluster's network namespace");
+    c.in_netns(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -50,9 +42,6 @@ where
             scenario(client).await;
         });
     });
-    if let Err(panic) = worker.join() {
-        std::panic::resume_unwind(panic);
-    }
 }
 
 /// The next watch event, failing the test after 10 seconds of silence.

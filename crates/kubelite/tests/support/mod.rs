@@ -207,16 +207,10 @@ impl Cluster {
     /// Starts `kubelite up` and returns the time until `GET /readyz` over HTTPS answers 200,
     /// polled every millisecond by a kube-rs client inside the namespace.
     pub fn time_to_ready(&mut self) -> Duration {
-        let netns = std::fs::File::open(self.netns_path()).expect("netns");
         let kubeconfig = self.kubeconfig();
         let start = Instant::now();
         self.spawn_server(&[]);
-        std::thread::spawn(move || {
-            rustix::thread::move_into_link_name_space(
-                std::os::fd::AsFd::as_fd(&netns),
-                Some(rustix::thread::LinkNameSpaceType::Network),
-            )
-            .expect("setns");
+        self.in_netns(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -239,8 +233,6 @@ impl Cluster {
                 }
             })
         })
-        .join()
-        .expect("readiness poll")
     }
 
     fn spawn_server(&mut self, extra_args: &[&str]) {
@@ -396,6 +388,25 @@ impl Cluster {
             cmd.env(k, v);
         }
         Run::from(cmd.output().expect("program"))
+    }
+
+    /// Runs `f` on a fresh thread moved into the cluster's network namespace (sockets it opens
+    /// live there), and returns its result.
+    pub fn in_netns<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let netns =
+            std::fs::File::open(self.netns_path()).expect("the cluster's network namespace");
+        let worker = std::thread::spawn(move || {
+            rustix::thread::move_into_link_name_space(
+                std::os::fd::AsFd::as_fd(&netns),
+                Some(rustix::thread::LinkNameSpaceType::Network),
+            )
+            .expect("setns into the cluster's network namespace");
+            f()
+        });
+        // A failed assertion on that thread fails the test with its own message.
+        worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     }
 
     /// The network namespace file of the cluster, for clients that `setns` into it.
