@@ -9,7 +9,7 @@
 //! labelled as the Service and stamped with the trigger time.
 
 use k8s_openapi::api::core::v1::{
-    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Pod, Service,
+    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -135,18 +135,8 @@ fn address_for(pod: &Pod, svc: &Service, family: AddressType) -> Option<Endpoint
     Some(EndpointAddress {
         ip: ip.to_string(),
         hostname: pod::hostname_for(pod, svc),
-        node_name: pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.node_name.clone())
-            .filter(|n| !n.is_empty()),
-        target_ref: Some(ObjectReference {
-            kind: Some("Pod".into()),
-            namespace: pod.metadata.namespace.clone(),
-            name: pod.metadata.name.clone(),
-            uid: pod.metadata.uid.clone(),
-            ..Default::default()
-        }),
+        node_name: pod::node_name(pod),
+        target_ref: Some(pod::target_ref(pod)),
     })
 }
 

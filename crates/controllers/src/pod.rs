@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Pod, Service, ServicePort};
+use k8s_openapi::api::core::v1::{ObjectReference, Pod, Service, ServicePort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 /// The Pod's `Ready` condition is `True`.
@@ -104,6 +104,25 @@ pub fn readiness_changed_at(pod: &Pod) -> Option<Timestamp> {
         .last_transition_time
         .as_ref()
         .map(|t| t.0)
+}
+
+/// The node the Pod runs on, if bound.
+pub fn node_name(pod: &Pod) -> Option<String> {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.node_name.clone())
+        .filter(|n| !n.is_empty())
+}
+
+/// The reference an endpoint keeps to its Pod.
+pub fn target_ref(pod: &Pod) -> ObjectReference {
+    ObjectReference {
+        kind: Some("Pod".into()),
+        namespace: pod.metadata.namespace.clone(),
+        name: pod.metadata.name.clone(),
+        uid: pod.metadata.uid.clone(),
+        ..Default::default()
+    }
 }
 
 #[cfg(test)]
