@@ -16,17 +16,9 @@ use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{ListParams, PostParams, WatchEvent, WatchParams};
 use kube::{Api, Client, Config};
-use support::Cluster;
+use support::{Cluster, ms, percentile};
 
 const PODS: usize = 100;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
 
 /// The first number on the line of `text` that starts with `field` (a `/proc` kB figure).
 fn kib(text: &str, field: &str) -> u64 {

@@ -450,6 +450,16 @@ impl Drop for Cluster {
     }
 }
 
+/// The `p` quantile (0..=1) of sorted durations, for benchmarks.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// A duration in milliseconds, as benchmarks print it.
+pub fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
 /// Polls `f` until it returns `Some`, for at most `secs` seconds.
 #[track_caller]
 pub fn eventually<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
