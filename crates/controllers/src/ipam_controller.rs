@@ -72,8 +72,7 @@ impl IpamController {
             tracing::warn!(node = %key, cidr = %self.cluster_cidr, "no Pod CIDR left for the node");
             let message = format!("Node {} status is now: CIDRNotAvailable", key.name);
             self.recorder
-                .record(&node_ref(&node), "Normal", "CIDRNotAvailable", &message)
-                .await;
+                .record(&node_ref(&node), "Normal", "CIDRNotAvailable", &message);
             return Ok(());
         };
         let api: Api<Node> = Api::all(self.client.clone());

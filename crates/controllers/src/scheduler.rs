@@ -10,6 +10,7 @@
 //! bound twice nor missing from the node's Pod count.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -38,8 +39,9 @@ pub struct Scheduler {
     cache: Cache,
     queue: Queue,
     recorder: Recorder,
-    /// Pods bound by this scheduler that the cache still shows unbound: key → (uid, node).
-    assumed: HashMap<ObjectKey, (String, String)>,
+    /// Pods bound (or being bound) by this scheduler that the cache still shows unbound:
+    /// key → (uid, node). Shared with the binding tasks, which drop a failed assumption.
+    assumed: Arc<Mutex<HashMap<ObjectKey, (String, String)>>>,
     /// Failed attempts of pending Pods, for backoff.
     failures: HashMap<ObjectKey, Failures>,
 }
@@ -58,7 +60,7 @@ impl Scheduler {
             client,
             cache,
             queue,
-            assumed: HashMap::new(),
+            assumed: Arc::default(),
             failures: HashMap::new(),
         }
     }
@@ -69,8 +71,9 @@ impl Scheduler {
             return Ok(());
         };
         let uid = pod.uid().unwrap_or_default();
-        match self.assumed.get(key) {
-            Some((assumed_uid, _)) if *assumed_uid == uid => return Ok(()),
+        let assumed = self.assumed.lock().expect("assumed lock").get(key).cloned();
+        match assumed {
+            Some((assumed_uid, _)) if assumed_uid == uid => return Ok(()),
             Some(_) => self.forget(key),
             None => {}
         }
@@ -93,7 +96,7 @@ impl Scheduler {
     /// The cache's Pod count per node, plus the Pods bound here that it does not show yet.
     fn pods_per_node(&self) -> BTreeMap<String, usize> {
         let mut counts = self.cache.pods_per_node();
-        for (key, (_, node)) in &self.assumed {
+        for (key, (_, node)) in self.assumed.lock().expect("assumed lock").iter() {
             if self.cache.pod(key).is_some_and(|p| needs_scheduling(&p)) {
                 *counts.entry(node.clone()).or_default() += 1;
             }
@@ -101,36 +104,61 @@ impl Scheduler {
         counts
     }
 
+    /// Assumes `pod` on `node` at once and binds it in the background, as upstream's binding
+    /// cycle does: the next Pod is placed meanwhile, counting this one as on `node`. A failed
+    /// binding forgets the assumption and tries the Pod again after a second.
     async fn bind(&mut self, key: &ObjectKey, pod: &Pod, node: &str) -> Result<(), Error> {
+        let uid = pod.uid().unwrap_or_default();
+        self.failures.remove(key);
+        self.assumed
+            .lock()
+            .expect("assumed lock")
+            .insert(key.clone(), (uid.clone(), node.to_string()));
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
         let binding = json!({
             "apiVersion": "v1",
             "kind": "Binding",
-            "metadata": {"name": key.name, "namespace": key.namespace, "uid": pod.uid()},
+            "metadata": {"name": key.name, "namespace": key.namespace, "uid": uid},
             "target": {"kind": "Node", "name": node},
         });
-        let pp = PostParams {
-            field_manager: Some(SCHEDULER_FIELD_MANAGER.into()),
-            ..Default::default()
-        };
-        match api
-            .create_subresource::<_, serde_json::Value>("binding", &key.name, &pp, &binding)
-            .await
-        {
-            Ok(_) => {}
-            // Bound by someone else, being deleted, or gone: the watch will say which.
-            Err(kube::Error::Api(s)) if s.code == 409 => return Ok(()),
-            Err(e) if is_not_found(&e) => return Ok(()),
-            Err(e) => return Err(Error::api("binding Pod", key.to_string(), e)),
-        }
-        tracing::debug!(%key, node, "bound Pod");
-        let uid = pod.uid().unwrap_or_default();
-        self.failures.remove(key);
-        self.assumed.insert(key.clone(), (uid, node.to_string()));
-        let message = format!("Successfully assigned {key} to {node}");
-        self.recorder
-            .record(&pod_ref(pod), "Normal", "Scheduled", &message)
-            .await;
+        let (key, node) = (key.clone(), node.to_string());
+        let (assumed, queue, recorder) = (
+            self.assumed.clone(),
+            self.queue.clone(),
+            self.recorder.clone(),
+        );
+        let involved = pod_ref(pod);
+        tokio::spawn(async move {
+            let pp = PostParams {
+                field_manager: Some(SCHEDULER_FIELD_MANAGER.into()),
+                ..Default::default()
+            };
+            let failed = match api
+                .create_subresource::<_, serde_json::Value>("binding", &key.name, &pp, &binding)
+                .await
+            {
+                Ok(_) => {
+                    tracing::debug!(%key, node, "bound Pod");
+                    let message = format!("Successfully assigned {key} to {node}");
+                    recorder.record(&involved, "Normal", "Scheduled", &message);
+                    return;
+                }
+                // Bound by someone else, being deleted, or gone: the watch will say which.
+                Err(kube::Error::Api(s)) if s.code == 409 => false,
+                Err(e) if is_not_found(&e) => false,
+                Err(e) => {
+                    tracing::warn!(%key, node, "binding Pod: {e}");
+                    true
+                }
+            };
+            let mut assumed = assumed.lock().expect("assumed lock");
+            if assumed.get(&key).is_some_and(|(u, _)| *u == uid) {
+                assumed.remove(&key);
+            }
+            if failed {
+                queue.push_after(key, Duration::from_secs(1));
+            }
+        });
         Ok(())
     }
 
@@ -154,8 +182,7 @@ impl Scheduler {
         failures.last = Instant::now();
         tracing::debug!(%key, "{message}");
         self.recorder
-            .record(&pod_ref(pod), "Warning", "FailedScheduling", message)
-            .await;
+            .record(&pod_ref(pod), "Warning", "FailedScheduling", message);
         if let Some(condition) = unschedulable_condition(pod, message, Timestamp::now()) {
             let api: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
             let patch = json!({"status": {"conditions": [condition]}});
@@ -178,7 +205,7 @@ impl Scheduler {
 
     /// Drops what is kept about a Pod that no longer needs scheduling.
     fn forget(&mut self, key: &ObjectKey) {
-        self.assumed.remove(key);
+        self.assumed.lock().expect("assumed lock").remove(key);
         if let Some(f) = self.failures.remove(key) {
             self.recorder.forget(&f.uid);
         }
