@@ -67,28 +67,60 @@ pub async fn bootstrap(objects: &Objects, advertise: Ipv4Addr, port: u16) -> Res
         }),
     )
     .await?;
-    ensure(
-        objects,
-        "endpoints",
-        "",
-        Some("default"),
-        json!({
-            "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
-            "subsets": [{"addresses": [{"ip": advertise.to_string()}], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}],
-        }),
-    )
-    .await?;
-    ensure(
-        objects,
-        "endpointslices",
-        "discovery.k8s.io",
-        Some("default"),
-        json!({
-            "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"kubernetes.io/service-name": "kubernetes"}},
-            "addressType": "IPv4",
-            "endpoints": [{"addresses": [advertise.to_string()], "conditions": {"ready": true}}],
-            "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
-        }),
-    )
-    .await
+    reconcile_endpoints(objects, advertise, port).await
+}
+
+/// Points the `kubernetes` Endpoints and EndpointSlice at `ip:port`, as kube-apiserver's
+/// endpoint reconciler does with its advertise address: whatever else is in them is replaced,
+/// and an unchanged object is not written.
+pub async fn reconcile_endpoints(
+    objects: &Objects,
+    ip: Ipv4Addr,
+    port: u16,
+) -> Result<(), ApiError> {
+    let opts = WriteOptions {
+        field_manager: "kube-apiserver".into(),
+        ..Default::default()
+    };
+    let desired = [
+        (
+            "endpoints",
+            "",
+            json!({
+                "apiVersion": "v1", "kind": "Endpoints",
+                "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+                "subsets": [{"addresses": [{"ip": ip.to_string()}], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}],
+            }),
+            &["subsets"][..],
+        ),
+        (
+            "endpointslices",
+            "discovery.k8s.io",
+            json!({
+                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"kubernetes.io/service-name": "kubernetes"}},
+                "addressType": "IPv4",
+                "endpoints": [{"addresses": [ip.to_string()], "conditions": {"ready": true}}],
+                "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+            }),
+            &["addressType", "endpoints", "ports"][..],
+        ),
+    ];
+    for (resource, group, want, fields) in desired {
+        let r = lookup(group, "v1", resource).expect("served resource");
+        let change = |current: Option<&Value>| -> Result<Value, ApiError> {
+            let Some(current) = current else {
+                return Ok(want.clone());
+            };
+            let mut next = current.clone();
+            for field in fields {
+                next[*field] = want[*field].clone();
+            }
+            Ok(next)
+        };
+        objects
+            .modify(r, Some("default"), "kubernetes", None, &opts, &change)
+            .await?;
+    }
+    Ok(())
 }

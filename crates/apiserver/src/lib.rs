@@ -96,6 +96,14 @@ impl ApiServer {
         }))
     }
 
+    /// Points the `kubernetes` Service's endpoints at `ip`, the address Pods reach this server
+    /// on (kube-apiserver's advertise address); writes nothing when they already do.
+    pub async fn advertise(&self, ip: Ipv4Addr) -> anyhow::Result<()> {
+        bootstrap::reconcile_endpoints(&self.objects, ip, self.config.port)
+            .await
+            .map_err(|e| anyhow::anyhow!("updating the kubernetes endpoints: {e}"))
+    }
+
     /// Runs the controllers that live beside the API server until `stop`.
     pub fn spawn_controllers(self: &Arc<Self>, stop: CancellationToken) {
         tokio::spawn(lifecycle::run(self.clone(), stop));

@@ -15,6 +15,7 @@ use crate::names::{LABEL_MANAGED_BY, LABEL_SERVICE_NAME};
 use crate::pod_cidr_plan::has_pod_cidr;
 use crate::schedule_plan::needs_scheduling;
 use crate::service;
+use crate::service_lb_plan;
 
 /// Read handles on the five caches; cheap to clone.
 #[derive(Clone)]
@@ -87,6 +88,18 @@ impl Cache {
     pub fn endpoints(&self, key: &ObjectKey) -> Option<Arc<Endpoints>> {
         self.endpoints
             .get(&ObjectRef::new(&key.name).within(&key.namespace))
+    }
+
+    /// The keys of the Services the LoadBalancer controller looks after: its LoadBalancers,
+    /// and the Services still showing an ingress it published.
+    pub fn load_balancer_services(&self) -> Vec<ObjectKey> {
+        self.services
+            .state_filter(|s| {
+                service_lb_plan::claim(s).is_some() || service_lb_plan::published_by_us(s)
+            })
+            .iter()
+            .map(|s| ObjectKey::of(s.as_ref()))
+            .collect()
     }
 
     /// The Pods the Service selects.

@@ -3,7 +3,8 @@
 //! before and after the change, so a Pod that changed labels wakes both its old and new
 //! Services), applied to the cache, and the keys pushed to the controllers that care: Services
 //! to the endpoint controllers, pending Pods to the scheduler (see `wake`), Nodes without a Pod
-//! CIDR to the node IPAM controller.
+//! CIDR to the node IPAM controller, LoadBalancer Services to the LoadBalancer controller when
+//! what they claim or the nodes' IPs change.
 //!
 //! A completed (re)list resyncs every key of that kind, since deletions may have been missed
 //! while the watch was down. Watch errors are retried with kube-runtime's default backoff.
@@ -28,7 +29,10 @@ use crate::pod_cidr_plan::has_pod_cidr;
 use crate::queue::Queue;
 use crate::schedule_plan::needs_scheduling;
 use crate::service;
-use crate::wake::{node_wakes_scheduler, pod_wakes_scheduler};
+use crate::wake::{
+    LoadBalancerWake, deletion_wakes_load_balancers, node_wakes_load_balancers,
+    node_wakes_scheduler, pod_wakes_scheduler, service_wakes_load_balancers,
+};
 
 /// The queues of the controllers.
 pub struct Queues {
@@ -37,6 +41,29 @@ pub struct Queues {
     pub mirroring: Queue,
     pub scheduler: Queue,
     pub ipam: Queue,
+    /// `None` when the LoadBalancer controller does not run.
+    pub service_lb: Option<Queue>,
+}
+
+impl Queues {
+    /// Pushes `key` and, for [`LoadBalancerWake::All`], every Service the LoadBalancer
+    /// controller looks after, to that controller.
+    fn wake_load_balancers(&self, cache: &Cache, wake: LoadBalancerWake, key: Option<ObjectKey>) {
+        let Some(queue) = &self.service_lb else {
+            return;
+        };
+        if wake == LoadBalancerWake::Nothing {
+            return;
+        }
+        if wake == LoadBalancerWake::All {
+            for k in cache.load_balancer_services() {
+                queue.push(k);
+            }
+        }
+        if let Some(key) = key {
+            queue.push(key);
+        }
+    }
 }
 
 /// Every change the controllers react to.
@@ -90,7 +117,9 @@ impl Informer {
     /// Watches until the process stops, filling the caches and pushing keys to `queues`.
     pub async fn run(mut self, cache: Cache, queues: Queues) {
         let changes = stream::select_all([
-            changes(&self.client, slim::object, |e| Change::Service(Box::new(e))),
+            changes(&self.client, slim::service, |e| {
+                Change::Service(Box::new(e))
+            }),
             changes(&self.client, slim::pod, |e| Change::Pod(Box::new(e))),
             changes(&self.client, slim::object, Change::Endpoints),
             changes(&self.client, slim::object, Change::Slice),
@@ -109,7 +138,24 @@ impl Informer {
         match change {
             Change::Service(ev) => {
                 let ev = *ev;
+                let lb_wake = match &ev {
+                    Event::Apply(s) => {
+                        let old = cache.services.get(&ObjectRef::from_obj(s));
+                        service_wakes_load_balancers(old.as_deref(), s)
+                    }
+                    Event::Delete(s) => {
+                        let old = cache.services.get(&ObjectRef::from_obj(s));
+                        deletion_wakes_load_balancers(old.as_deref().unwrap_or(s))
+                    }
+                    Event::InitDone => LoadBalancerWake::All,
+                    Event::Init | Event::InitApply(_) => LoadBalancerWake::Nothing,
+                };
                 self.services.apply_watcher_event(&ev);
+                let changed = match &ev {
+                    Event::Apply(s) | Event::Delete(s) => Some(ObjectKey::of(s)),
+                    _ => None,
+                };
+                queues.wake_load_balancers(cache, lb_wake, changed);
                 let keys: Vec<ObjectKey> = match &ev {
                     Event::Apply(s) | Event::Delete(s) => vec![ObjectKey::of(s)],
                     Event::InitDone => cache
@@ -230,6 +276,18 @@ impl Informer {
             }
             Change::Node(ev) => {
                 let ev = *ev;
+                let lb_wake = match &ev {
+                    Event::Apply(n) => {
+                        let old = cache.nodes.get(&ObjectRef::from_obj(n));
+                        node_wakes_load_balancers(old.as_deref(), Some(n))
+                    }
+                    Event::Delete(n) => {
+                        let old = cache.nodes.get(&ObjectRef::from_obj(n));
+                        node_wakes_load_balancers(Some(old.as_deref().unwrap_or(n)), None)
+                    }
+                    Event::InitDone => true,
+                    Event::Init | Event::InitApply(_) => false,
+                };
                 let retry_pending = match &ev {
                     Event::Apply(n) => {
                         let old = cache.nodes.get(&ObjectRef::from_obj(n));
@@ -239,6 +297,9 @@ impl Informer {
                     Event::Delete(_) | Event::Init | Event::InitApply(_) => false,
                 };
                 self.nodes.apply_watcher_event(&ev);
+                if lb_wake {
+                    queues.wake_load_balancers(cache, LoadBalancerWake::All, None);
+                }
                 if retry_pending {
                     for key in cache.pods_needing_scheduling() {
                         queues.scheduler.push(key);

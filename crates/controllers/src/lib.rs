@@ -8,11 +8,14 @@
 //!   without a selector into EndpointSlices.
 //! - The **scheduler** binds each pending Pod to a node, or marks it unschedulable.
 //! - The **node IPAM controller** gives each Node a Pod CIDR from the cluster CIDR.
+//! - The **LoadBalancer controller** (k3s ServiceLB, without Pods) publishes the Ready nodes'
+//!   IPs as the ingress of every LoadBalancer Service, one Service per node port.
 //!
 //! Structure (watch → cache → reconcile, level-triggered): `informer` runs one event loop over
 //! the watches, fills the `cache` and pushes the affected keys to each controller's `queue`; a
 //! controller's reconcile reads the cache, asks a pure planner (`slice_plan`, `endpoints_plan`,
-//! `mirror_plan`, `schedule_plan`, `pod_cidr_plan`) what to change, and writes the changes.
+//! `mirror_plan`, `schedule_plan`, `pod_cidr_plan`, `service_lb_plan`) what to change, and
+//! writes the changes.
 //! Reconciles never learn why they were woken; the planners do no IO and hold all the
 //! behaviour, so that is where it is tested. Events are written by `recorder`, aggregated as
 //! client-go's recorder does (`event`).
@@ -44,6 +47,8 @@ mod repack;
 mod schedule_plan;
 mod scheduler;
 mod service;
+mod service_lb_controller;
+mod service_lb_plan;
 mod slice_plan;
 mod slim;
 mod taint;
@@ -63,6 +68,7 @@ use crate::informer::{Informer, Queues};
 use crate::ipam_controller::IpamController;
 use crate::mirroring_controller::MirroringController;
 use crate::scheduler::Scheduler;
+use crate::service_lb_controller::ServiceLbController;
 
 /// What the controllers need to know about the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,18 +77,22 @@ pub struct Config {
     pub cluster_cidr: Ipv4Net,
     /// The prefix length of each node's Pod CIDR (upstream's `--node-cidr-mask-size`, 24).
     pub node_cidr_mask: u8,
+    /// Whether the LoadBalancer controller runs (`kubelite up --disable servicelb` turns it
+    /// off, and every LoadBalancer Service stays `<pending>`, as on kind).
+    pub service_lb: bool,
 }
 
-/// Runs the EndpointSlice, Endpoints and EndpointSlice mirroring controllers, the scheduler
-/// and the node IPAM controller until `shutdown` resolves.
+/// Runs the EndpointSlice, Endpoints and EndpointSlice mirroring controllers, the scheduler,
+/// the node IPAM controller and (when `config.service_lb`) the LoadBalancer controller until
+/// `shutdown` resolves.
 ///
 /// `client` must be allowed to list and watch Services, Pods, Endpoints, EndpointSlices and
 /// Nodes, to create, update and delete Endpoints and EndpointSlices, to bind Pods and patch
-/// their status, to patch Nodes and to create and patch Events (the cluster admin's
-/// credentials do). It fails at once if `config` is inconsistent or the client cannot list
-/// those resources (wrong address, CA or token); after that, every error is retried with
-/// backoff and none ends the run. The returned future is `Send` when `shutdown` is, so it can
-/// be spawned.
+/// their status, to patch Nodes and Service status, and to create and patch Events (the
+/// cluster admin's credentials do). It fails at once if `config` is inconsistent or the client
+/// cannot list those resources (wrong address, CA or token); after that, every error is retried
+/// with backoff and none ends the run. The returned future is `Send` when `shutdown` is, so it
+/// can be spawned.
 pub async fn run(
     client: Client,
     config: Config,
@@ -96,12 +106,14 @@ pub async fn run(
     let (mirroring, mirroring_worker) = queue::queue();
     let (scheduler, scheduler_worker) = queue::queue();
     let (ipam, ipam_worker) = queue::queue();
+    let (service_lb, service_lb_worker) = config.service_lb.then(queue::queue).unzip();
     let queues = Queues {
         slices,
         endpoints,
         mirroring,
         scheduler: scheduler.clone(),
         ipam,
+        service_lb,
     };
     let work = async {
         tokio::join!(
@@ -131,6 +143,12 @@ pub async fn run(
                     config.node_cidr_mask
                 )
             ),
+            async {
+                if let Some(worker) = service_lb_worker {
+                    let controller = ServiceLbController::new(client.clone(), cache.clone());
+                    worker.run(&cache, controller).await;
+                }
+            },
         )
     };
     tokio::select! {
@@ -206,6 +224,7 @@ mod tests {
             let config = Config {
                 cluster_cidr: cidr.parse().unwrap(),
                 node_cidr_mask: mask,
+                service_lb: true,
             };
             assert_eq!(check(&config).is_ok(), ok, "{cidr} /{mask}");
         }

@@ -1,8 +1,10 @@
 //! Slim objects on ingest: the caches keep only what the controllers read, so ten thousand Pods
 //! cost little memory (the CoreDNS kubernetes plugin's `object/` does the same).
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::ResourceExt;
+
+use crate::service_lb_plan::SERVICE_LB_CONTROLLER;
 
 /// The annotation kubectl's client-side apply writes: often the largest part of an object, and
 /// never read by a controller.
@@ -12,6 +14,15 @@ const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 pub fn object<K: ResourceExt>(obj: &mut K) {
     obj.meta_mut().managed_fields = None;
     obj.annotations_mut().remove(LAST_APPLIED);
+}
+
+/// A cached Service is slimmed as every object, except that it keeps the LoadBalancer
+/// controller's own field-ownership entry: that is how it knows which ingress it published.
+pub fn service(svc: &mut Service) {
+    let mut fields = svc.metadata.managed_fields.take().unwrap_or_default();
+    object(svc);
+    fields.retain(|m| m.manager.as_deref() == Some(SERVICE_LB_CONTROLLER));
+    svc.metadata.managed_fields = (!fields.is_empty()).then_some(fields);
 }
 
 /// A cached Pod keeps its metadata, what scheduling reads from its spec, each container's
@@ -41,6 +52,28 @@ pub fn pod(pod: &mut Pod) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn services_keep_only_the_load_balancer_controllers_fields() {
+        let ours = serde_json::json!({"manager": SERVICE_LB_CONTROLLER, "subresource": "status"});
+        let mut s: Service = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "a", "annotations": {LAST_APPLIED: "{...}"},
+                         "managedFields": [{"manager": "kubectl"}, ours]},
+        }))
+        .unwrap();
+        service(&mut s);
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            v["metadata"],
+            serde_json::json!({"name": "a", "annotations": {}, "managedFields": [ours]})
+        );
+        let mut s: Service = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "a", "managedFields": [{"manager": "kubectl"}]},
+        }))
+        .unwrap();
+        service(&mut s);
+        assert_eq!(s.metadata.managed_fields, None);
+    }
 
     #[test]
     fn pods_keep_what_controllers_read() {

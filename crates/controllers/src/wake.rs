@@ -3,10 +3,15 @@
 //! changes, and when it stops needing scheduling (so its state is dropped); pending Pods are
 //! retried when a Node appears or changes in a way the filters look at. Status-only updates
 //! (the scheduler's own condition writes, node heartbeats) wake nothing.
+//!
+//! The LoadBalancer controller plans every LoadBalancer Service together (ports go to one at a
+//! time), so a change to what one Service claims, or to the IPs the nodes serve, wakes them
+//! all; a change to a Service's load-balancer status alone wakes that Service.
 
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::{Node, Pod, Service};
 
 use crate::schedule_plan::needs_scheduling;
+use crate::service_lb_plan::{claim, ingress, node_ips, published_by_us};
 use crate::taint::ready_status;
 
 /// Whether the change of a Pod from `old` (`None` when new) to `new` wakes the scheduler for it.
@@ -34,6 +39,47 @@ pub fn node_wakes_scheduler(old: Option<&Node>, new: &Node) -> bool {
         || taints(old) != taints(new)
         || cordoned(old) != cordoned(new)
         || ready_status(old) != ready_status(new)
+}
+
+/// Which Services a Service change wakes the LoadBalancer controller for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadBalancerWake {
+    Nothing,
+    /// The Service itself.
+    Itself,
+    /// Every Service the controller looks after, and this one.
+    All,
+}
+
+/// What the change of a Service from `old` (`None` when new) to `new` wakes.
+pub fn service_wakes_load_balancers(old: Option<&Service>, new: &Service) -> LoadBalancerWake {
+    if old.and_then(claim) != claim(new) {
+        return LoadBalancerWake::All;
+    }
+    // The ingress of a Service that is not ours and never was belongs to someone else.
+    let ours =
+        |s: &Service| (claim(s).is_some() || published_by_us(s)).then(|| ingress(s).to_vec());
+    if old.and_then(ours) != ours(new) {
+        return LoadBalancerWake::Itself;
+    }
+    LoadBalancerWake::Nothing
+}
+
+/// What the deletion of `old` wakes: its port holders' rivals if it claimed ports.
+pub fn deletion_wakes_load_balancers(old: &Service) -> LoadBalancerWake {
+    if claim(old).is_some() {
+        LoadBalancerWake::All
+    } else if published_by_us(old) {
+        LoadBalancerWake::Itself
+    } else {
+        LoadBalancerWake::Nothing
+    }
+}
+
+/// Whether the change of a Node from `old` to `new` (`None` when it is absent: new, deleted)
+/// changes the IPs it serves load balancers on.
+pub fn node_wakes_load_balancers(old: Option<&Node>, new: Option<&Node>) -> bool {
+    old.map(node_ips).unwrap_or_default() != new.map(node_ips).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -152,6 +198,126 @@ mod tests {
         ];
         for (what, old, new, want) in cases {
             assert_eq!(node_wakes_scheduler(old.as_ref(), &new), want, "{what}");
+        }
+    }
+
+    fn lb_service() -> Service {
+        let mut svc = crate::fixtures::service();
+        svc.spec.as_mut().unwrap().type_ = Some("LoadBalancer".into());
+        svc
+    }
+
+    #[test]
+    fn service_changes_for_load_balancers() {
+        use LoadBalancerWake::{All, Itself, Nothing};
+        let cluster_ip = crate::fixtures::service();
+        let lb = lb_service();
+        let mut relabelled = lb.clone();
+        relabelled.metadata.labels = Some(labels(&[("a", "b")]));
+        let mut new_port = lb.clone();
+        new_port.spec.as_mut().unwrap().ports.as_mut().unwrap()[0].port = 81;
+        let mut classed = lb.clone();
+        classed.spec.as_mut().unwrap().load_balancer_class = Some("example.com/lb".into());
+        let mut published = lb.clone();
+        published.status = serde_json::from_value(
+            serde_json::json!({"loadBalancer": {"ingress": [{"ip": "10.0.0.1", "ipMode": "VIP"}]}}),
+        )
+        .unwrap();
+        let mut moved = published.clone();
+        moved
+            .status
+            .as_mut()
+            .unwrap()
+            .load_balancer
+            .as_mut()
+            .unwrap()
+            .ingress
+            .as_mut()
+            .unwrap()[0]
+            .ip = Some("10.0.0.2".into());
+        let mut classed_published = classed.clone();
+        classed_published.status = moved.status.clone();
+
+        let cases: [(&str, Option<&Service>, &Service, LoadBalancerWake); 10] = [
+            ("new ClusterIP", None, &cluster_ip, Nothing),
+            ("new LoadBalancer", None, &lb, All),
+            ("labels", Some(&lb), &relabelled, Nothing),
+            ("ports", Some(&lb), &new_port, All),
+            ("type", Some(&cluster_ip), &lb, All),
+            ("type back", Some(&lb), &cluster_ip, All),
+            ("class", Some(&lb), &classed, All),
+            ("published", Some(&lb), &published, All),
+            ("ingress changed", Some(&published), &moved, Itself),
+            (
+                "another implementation's ingress",
+                Some(&classed),
+                &classed_published,
+                Nothing,
+            ),
+        ];
+        for (what, old, new, want) in cases {
+            assert_eq!(service_wakes_load_balancers(old, new), want, "{what}");
+        }
+        assert_eq!(deletion_wakes_load_balancers(&lb), All);
+        assert_eq!(deletion_wakes_load_balancers(&cluster_ip), Nothing);
+    }
+
+    #[test]
+    fn node_changes_for_load_balancers() {
+        let with_ip = |ready: &str, ip: &str| {
+            let mut n = node(ready);
+            n.status.as_mut().unwrap().addresses =
+                Some(vec![k8s_openapi::api::core::v1::NodeAddress {
+                    type_: "InternalIP".into(),
+                    address: ip.into(),
+                }]);
+            n
+        };
+        let mut heartbeat = with_ip("True", "10.0.0.1");
+        heartbeat
+            .status
+            .as_mut()
+            .unwrap()
+            .conditions
+            .as_mut()
+            .unwrap()[0]
+            .last_heartbeat_time = Some(time("2024-01-01T00:00:10Z"));
+        let ready = with_ip("True", "10.0.0.1");
+        let cases: [(&str, Option<Node>, Option<Node>, bool); 7] = [
+            ("new ready", None, Some(ready.clone()), true),
+            (
+                "new, not ready",
+                None,
+                Some(with_ip("False", "10.0.0.1")),
+                false,
+            ),
+            ("heartbeat", Some(ready.clone()), Some(heartbeat), false),
+            (
+                "became ready",
+                Some(with_ip("False", "10.0.0.1")),
+                Some(ready.clone()),
+                true,
+            ),
+            (
+                "IP changed",
+                Some(ready.clone()),
+                Some(with_ip("True", "10.0.0.2")),
+                true,
+            ),
+            ("deleted", Some(ready.clone()), None, true),
+            (
+                "deleted, not ready",
+                Some(with_ip("False", "10.0.0.1")),
+                None,
+                false,
+            ),
+        ];
+        for (what, old, new, want) in cases {
+            assert_eq!(
+                node_wakes_load_balancers(old.as_ref(), new.as_ref()),
+                want,
+                "{what}"
+            );
         }
     }
 }

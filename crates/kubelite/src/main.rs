@@ -3,6 +3,7 @@
 mod agent;
 mod images;
 mod kubeconfig;
+mod node_ip;
 mod up;
 
 use std::process::ExitCode;

@@ -19,8 +19,10 @@ pub struct UpArgs {
     /// Where the cluster keeps its state, certificates and kubeconfig.
     #[arg(long, default_value = "/var/lib/kubelite")]
     data_dir: PathBuf,
-    /// Address the API server listens on.
-    #[arg(long, default_value = "127.0.0.1")]
+    /// Address the API server listens on. On every address (the default, as kube-apiserver),
+    /// it advertises the node's IP, so Pods reach it through the `kubernetes` Service; on one
+    /// address, it advertises that one.
+    #[arg(long, default_value = "0.0.0.0")]
     bind: IpAddr,
     /// Port the API server listens on.
     #[arg(long, default_value_t = 6443)]
@@ -37,6 +39,17 @@ pub struct UpArgs {
     /// Range NodePorts come from.
     #[arg(long, default_value = "30000-32767", value_parser = parse_port_range)]
     service_node_port_range: (u16, u16),
+    /// A bundled component not to run (repeatable): `servicelb` leaves every LoadBalancer
+    /// Service `<pending>`, as on kind.
+    #[arg(long, value_enum)]
+    disable: Vec<Component>,
+}
+
+/// Bundled components `--disable` can leave out.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Component {
+    /// The LoadBalancer controller: node IPs as LoadBalancer ingress.
+    Servicelb,
 }
 
 /// A client of the API server as the cluster admin, for the components `up` runs beside it:
@@ -141,7 +154,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let stop = CancellationToken::new();
     server.spawn_controllers(stop.clone());
     let serving = tokio::spawn(kubelite_apiserver::serve(
-        server,
+        server.clone(),
         listener,
         tls,
         stop.clone(),
@@ -172,9 +185,11 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     // node IP is not known yet), so the names are informative.
     let (cert_pem, key_pem) =
         pki.issue_serving_cert(&node_name, &[node_name.clone(), "localhost".into()])?;
+    let proxy_config =
+        kubelite_proxy::Config::new(&node_name, args.service_cidr, args.cluster_cidr);
     let agent_config = crate::agent::config(
         &args.data_dir,
-        Some(node_name),
+        Some(node_name.clone()),
         true,
         args.service_cidr,
         Some(kubelite_agent::StreamingConfig {
@@ -183,6 +198,10 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
             token: pki.admin_token.clone(),
         }),
     )?;
+    let node_ip = crate::node_ip::watch_node_ip(client.clone(), node_name.clone(), stop.clone());
+    if args.bind.is_unspecified() {
+        tokio::spawn(crate::node_ip::advertise(server.clone(), node_ip));
+    }
     let agent = tokio::spawn({
         let (client, stop) = (client.clone(), agent_stop.clone());
         async move {
@@ -193,11 +212,17 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
             result
         }
     });
+    let proxy = tokio::spawn(kubelite_proxy::run(
+        client.clone(),
+        proxy_config,
+        stop.clone().cancelled_owned(),
+    ));
     let controllers = tokio::spawn(kubelite_controllers::run(
         client,
         kubelite_controllers::Config {
             cluster_cidr: args.cluster_cidr,
             node_cidr_mask: 24,
+            service_lb: !args.disable.contains(&Component::Servicelb),
         },
         stop.clone().cancelled_owned(),
     ));
@@ -217,6 +242,11 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         tracing::warn!("agent: {e}");
     }
     stop.cancel();
+    match proxy.await {
+        Ok(Err(e)) => tracing::warn!("proxy: {e}"),
+        Err(e) => tracing::warn!("proxy: {e}"),
+        Ok(Ok(())) => {}
+    }
     match controllers.await {
         Ok(Err(e)) => tracing::warn!("controllers: {e:#}"),
         Err(e) => tracing::warn!("controllers: {e}"),

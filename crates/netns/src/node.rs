@@ -13,7 +13,7 @@ use crate::names::netns_dir;
 use crate::netlink::{Netlink, ignore_exists};
 use crate::netns;
 use crate::pod_range::PodRange;
-use crate::sysctl::{NODE_SYSCTLS, set_sysctl};
+use crate::sysctl::{NODE_SYSCTLS, send_redirects_key, set_sysctl};
 
 /// How the node's pod network looks.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,6 +70,7 @@ impl NodeNetwork {
             .execute()
             .await
             .map_err(|e| Error::netlink("set bridge up", e))?;
+        set_sysctl(&send_redirects_key(&config.bridge), "0")?;
         let bridge_index = host
             .link_by_name(&config.bridge)
             .await?

@@ -5,12 +5,24 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 
-/// What the node needs: forwarding between pods and out, and DNAT to 127.0.0.1 for NodePorts.
+/// What the node needs: forwarding between pods and out, DNAT to 127.0.0.1 for NodePorts, and
+/// no ICMP redirects. A Pod's packet to a ClusterIP leaves the node by the bridge it came in on
+/// (the service CIDR is routed onto it), so the kernel would answer with a redirect; that
+/// redirect uses up the rate-limit token of the ICMP "port unreachable" with which the proxy
+/// refuses a Service without endpoints, and the Pod would wait for a timeout instead.
 /// `net.bridge.bridge-nf-call-iptables` is deliberately left as the kernel set it.
-pub const NODE_SYSCTLS: [(&str, &str); 2] = [
+pub const NODE_SYSCTLS: [(&str, &str); 4] = [
     ("net.ipv4.ip_forward", "1"),
     ("net.ipv4.conf.all.route_localnet", "1"),
+    ("net.ipv4.conf.all.send_redirects", "0"),
+    ("net.ipv4.conf.default.send_redirects", "0"),
 ];
+
+/// The per-interface redirect switch, cleared on the bridge too (it may predate
+/// `conf.default`).
+pub fn send_redirects_key(interface: &str) -> String {
+    format!("net.ipv4.conf.{interface}.send_redirects")
+}
 
 /// Writes `value` to sysctl `key` (dotted form).
 pub fn set_sysctl(key: &str, value: &str) -> Result<()> {

@@ -17,6 +17,11 @@ pub struct Cluster {
 
 /// Starts the API server on 127.0.0.1 (any port) over a memory store, and the controllers.
 pub async fn start() -> Cluster {
+    start_with_service_lb(true).await
+}
+
+/// [`start`], with the LoadBalancer controller on or off.
+pub async fn start_with_service_lb(service_lb: bool) -> Cluster {
     let dir = tempfile::tempdir().unwrap();
     let pki = kubelite_apiserver::pki::Pki::load_or_create(
         dir.path(),
@@ -65,6 +70,7 @@ pub async fn start() -> Cluster {
     let config = kubelite_controllers::Config {
         cluster_cidr: "10.42.0.0/16".parse().unwrap(),
         node_cidr_mask: 24,
+        service_lb,
     };
     let controllers =
         kubelite_controllers::run(client.clone(), config, stop.clone().cancelled_owned());

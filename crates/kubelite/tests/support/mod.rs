@@ -244,7 +244,10 @@ impl Cluster {
             .arg("--data-dir")
             .arg(self.data_dir())
             .args(extra_args)
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("KUBELITE_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -388,6 +391,17 @@ impl Cluster {
             cmd.env(k, v);
         }
         Run::from(cmd.output().expect("program"))
+    }
+
+    /// Runs a shell script as the node's root, in the cluster's network, mount and PID
+    /// namespaces (so `/proc/self` resolves and `ip netns` works).
+    pub fn node_sh(&self, script: &str) -> Run {
+        Run::from(
+            self.enter(true)
+                .args(["sh", "-c", script])
+                .output()
+                .expect("sh"),
+        )
     }
 
     /// Runs `f` on a fresh thread moved into the cluster's network namespace (sockets it opens
