@@ -1,6 +1,7 @@
 //! The `kubelite` binary: flags and wiring only. Everything it starts lives in library crates.
 
 mod agent;
+mod dns;
 mod images;
 mod kubeconfig;
 mod node_ip;

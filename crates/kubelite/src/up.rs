@@ -39,6 +39,9 @@ pub struct UpArgs {
     /// Range NodePorts come from.
     #[arg(long, default_value = "30000-32767", value_parser = parse_port_range)]
     service_node_port_range: (u16, u16),
+    /// The cluster's DNS domain.
+    #[arg(long, default_value = "cluster.local")]
+    cluster_domain: String,
     /// A bundled component not to run (repeatable): `servicelb` leaves every LoadBalancer
     /// Service `<pending>`, as on kind.
     #[arg(long, value_enum)]
@@ -200,8 +203,17 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     )?;
     let node_ip = crate::node_ip::watch_node_ip(client.clone(), node_name.clone(), stop.clone());
     if args.bind.is_unspecified() {
-        tokio::spawn(crate::node_ip::advertise(server.clone(), node_ip));
+        tokio::spawn(crate::node_ip::advertise(server.clone(), node_ip.clone()));
     }
+    let dns = tokio::spawn(crate::dns::run(
+        client.clone(),
+        node_ip,
+        args.service_cidr,
+        args.cluster_domain.clone(),
+        stop.clone(),
+    ));
+    let mut agent_config = agent_config;
+    agent_config.cluster_domain = args.cluster_domain.clone();
     let agent = tokio::spawn({
         let (client, stop) = (client.clone(), agent_stop.clone());
         async move {
@@ -242,6 +254,11 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         tracing::warn!("agent: {e}");
     }
     stop.cancel();
+    match dns.await {
+        Ok(Err(e)) => tracing::warn!("dns: {e:#}"),
+        Err(e) => tracing::warn!("dns: {e}"),
+        Ok(Ok(())) => {}
+    }
     match proxy.await {
         Ok(Err(e)) => tracing::warn!("proxy: {e}"),
         Err(e) => tracing::warn!("proxy: {e}"),
