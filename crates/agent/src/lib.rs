@@ -10,8 +10,8 @@
 //! - The node IP (InternalIP, the Pods' `hostIP`) is the first IPv4 address of a real
 //!   interface; without one (an isolated namespace with only `lo`) it is the bridge gateway.
 //! - Containers run under `kubelite-podsandbox` inits that survive the agent: a restarted agent
-//!   re-adopts them with truthful status; a clean stop (shutdown) stops every Pod and removes
-//!   its sandbox.
+//!   re-adopts them with truthful status; a clean stop (shutdown) stops every Pod, removes
+//!   its sandbox, then removes the node bridge.
 //! - Container output goes to CRI-format log files under `<state_dir>/pods` ([`logs`],
 //!   [`log_pump`]).
 //! - With [`Config::streaming`], it serves kubelet's streaming endpoints (`kubectl exec`,
@@ -239,6 +239,11 @@ async fn run_node(
     collect_garbage(&ctx, &selector).await?;
     let result = watch_pods(ctx.clone(), &selector, shutdown.clone()).await;
     let _ = heartbeat.await;
+    if shutdown.is_cancelled() {
+        // A clean stop: every Pod is gone, so the node network goes too (bridge, its address
+        // and the service route).
+        ctx.net.teardown().await?;
+    }
     result
 }
 

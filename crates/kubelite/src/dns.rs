@@ -2,6 +2,7 @@
 //! IP, behind the `kube-dns` Service (the service CIDR's tenth address).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use ipnet::Ipv4Net;
 use tokio::sync::watch;
@@ -16,7 +17,9 @@ pub fn cluster_dns_ip(service_cidr: Ipv4Net) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(service_cidr.network()) + 10)
 }
 
-/// Waits for the node IP, then serves DNS there until `stop`.
+/// Waits for the node IP, then serves DNS there until `stop`. The IP a Node reports may be
+/// ahead of the node network (after a clean restart the stored Node still names it while the
+/// agent re-creates the bridge), so a listen address not yet assigned is retried.
 pub async fn run(
     client: kube::Client,
     mut node_ip: watch::Receiver<Option<Ipv4Addr>>,
@@ -31,16 +34,31 @@ pub async fn run(
         },
         _ = stop.cancelled() => return Ok(()),
     };
-    let mut config = kubelite_dns::Config::new(vec![SocketAddr::new(IpAddr::V4(ip), 53)]);
-    config.cluster_domain = cluster_domain;
-    config.service_ip = Some(IpAddr::V4(cluster_dns_ip(service_cidr)));
-    config.metrics_addr = Some(METRICS);
-    let ready = config.readiness.clone();
-    let server = tokio::spawn(kubelite_dns::run(client, config, stop.cancelled_owned()));
-    let announce = async {
-        let addrs = ready.wait().await;
-        tracing::info!("cluster DNS answering on {addrs:?}");
-    };
-    let (result, ()) = tokio::join!(server, announce);
-    Ok(result??)
+    loop {
+        let mut config = kubelite_dns::Config::new(vec![SocketAddr::new(IpAddr::V4(ip), 53)]);
+        config.cluster_domain = cluster_domain.clone();
+        config.service_ip = Some(IpAddr::V4(cluster_dns_ip(service_cidr)));
+        config.metrics_addr = Some(METRICS);
+        let ready = config.readiness.clone();
+        let announce = async {
+            let addrs = ready.wait().await;
+            tracing::info!("cluster DNS answering on {addrs:?}");
+        };
+        let server = kubelite_dns::run(client.clone(), config, stop.clone().cancelled_owned());
+        let result = tokio::select! {
+            result = server => result,
+            () = async { announce.await; std::future::pending().await } => unreachable!(),
+        };
+        match result {
+            Err(kubelite_dns::Error::Bind { source, .. })
+                if source.kind() == std::io::ErrorKind::AddrNotAvailable =>
+            {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                    _ = stop.cancelled() => return Ok(()),
+                }
+            }
+            other => return Ok(other?),
+        }
+    }
 }

@@ -1,10 +1,14 @@
 //! The `kubelite` binary: flags and wiring only. Everything it starts lives in library crates.
 
 mod agent;
+mod control;
 mod dns;
+mod health;
 mod images;
+mod instance;
 mod kubeconfig;
 mod node_ip;
+mod progress;
 mod up;
 
 use std::process::ExitCode;
@@ -27,13 +31,28 @@ enum Command {
     /// Start the cluster (the control plane and this node's agent) and serve until SIGINT or
     /// SIGTERM.
     Up(up::UpArgs),
+    /// Stop the cluster started by `up` on a data dir: its Pods stop and everything it created
+    /// on the node (namespaces, veths, the bridge, nftables rules) is removed.
+    Down(control::DownArgs),
+    /// Report the health of each part of the running cluster (exit code 1 if any is unhealthy).
+    Status(control::StatusArgs),
     /// Run the node agent alone against an API server.
     Agent(agent::AgentArgs),
     /// Print kubelite's version and the Kubernetes version it serves.
     Version,
 }
 
-fn main() -> anyhow::Result<ExitCode> {
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
     // Hidden subcommands run inside Pods; `pod-init` forks, so it must run before any thread.
     let mut args = std::env::args_os();
     let _program = args.next();
@@ -51,6 +70,8 @@ fn main() -> anyhow::Result<ExitCode> {
             println!("kubelite {} (Kubernetes v1.33)", env!("CARGO_PKG_VERSION"));
         }
         Command::Up(args) => up::run(args)?,
+        Command::Down(args) => return control::down(args),
+        Command::Status(args) => return control::status(args),
         Command::Agent(args) => agent::run(args)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -12,6 +12,7 @@ use ipnet::Ipv4Net;
 use kubelite_apiserver::{ApiServer, Config, pki::Pki};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Args, Debug)]
@@ -42,6 +43,13 @@ pub struct UpArgs {
     /// The cluster's DNS domain.
     #[arg(long, default_value = "cluster.local")]
     cluster_domain: String,
+    /// Also write the admin kubeconfig to this path.
+    #[arg(long, value_name = "PATH")]
+    write_kubeconfig: Option<PathBuf>,
+    /// Merge a `kubelite` cluster, user and context into ~/.kube/config (or the first file of
+    /// $KUBECONFIG) and make it the current context.
+    #[arg(long)]
+    merge_kubeconfig: bool,
     /// A bundled component not to run (repeatable): `servicelb` leaves every LoadBalancer
     /// Service `<pending>`, as on kind.
     #[arg(long, value_enum)]
@@ -57,7 +65,7 @@ enum Component {
 
 /// A client of the API server as the cluster admin, for the components `up` runs beside it:
 /// they talk to the server over its API, as they would from another node.
-async fn admin_client(kubeconfig: &std::path::Path) -> anyhow::Result<kube::Client> {
+pub async fn admin_client(kubeconfig: &std::path::Path) -> anyhow::Result<kube::Client> {
     let kc = kube::config::Kubeconfig::read_from(kubeconfig)?;
     let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?;
     Ok(kube::Client::try_from(config)?)
@@ -104,19 +112,13 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     }
     fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating the data dir {}", args.data_dir.display()))?;
-    let lock_path = args.data_dir.join("kubelite.lock");
-    let lock = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .with_context(|| format!("opening {}", lock_path.display()))?;
-    if lock.try_lock().is_err() {
-        bail!(
-            "the data dir {} is in use by another kubelite; stop it first or pass another --data-dir",
-            args.data_dir.display()
-        );
-    }
+    let instance = crate::instance::Instance::acquire(&args.data_dir)?;
+    let started = Instant::now();
+    println!(
+        "kubelite {} (Kubernetes v1.33) starting, data in {}",
+        env!("CARGO_PKG_VERSION"),
+        args.data_dir.display()
+    );
 
     let addr = SocketAddr::new(args.bind, args.port);
     let listener = TcpListener::bind(addr).await.with_context(|| {
@@ -177,6 +179,12 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         &kubeconfig_path,
         &crate::kubeconfig::render(&url, &pki.ca_pem, &pki.admin_token),
     )?;
+    if let Some(path) = &args.write_kubeconfig {
+        crate::kubeconfig::write_copy(&kubeconfig_path, path)?;
+    }
+    if args.merge_kubeconfig {
+        crate::kubeconfig::merge_into_home(&kubeconfig_path)?;
+    }
     let client = admin_client(&kubeconfig_path).await?;
     // The agent stops first (it stops the Pods through the API), then the control plane.
     let agent_stop = CancellationToken::new();
@@ -229,6 +237,26 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         proxy_config,
         stop.clone().cancelled_owned(),
     ));
+    let progress = tokio::spawn(crate::progress::report(crate::progress::Watch {
+        client: client.clone(),
+        started,
+        url: url.clone(),
+        node_name: node_name.clone(),
+        dns: SocketAddr::new(
+            IpAddr::V4(crate::dns::cluster_dns_ip(args.service_cidr)),
+            53,
+        ),
+        domain: args.cluster_domain.clone(),
+        kubeconfig: if args.merge_kubeconfig {
+            None
+        } else {
+            Some(
+                args.write_kubeconfig
+                    .clone()
+                    .unwrap_or_else(|| kubeconfig_path.clone()),
+            )
+        },
+    }));
     let controllers = tokio::spawn(kubelite_controllers::run(
         client,
         kubelite_controllers::Config {
@@ -238,10 +266,6 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         },
         stop.clone().cancelled_owned(),
     ));
-    println!(
-        "kubelite is serving the Kubernetes API at {url}; kubeconfig written to {}",
-        kubeconfig_path.display()
-    );
 
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -249,6 +273,10 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         _ = term.recv() => {}
         _ = int.recv() => {}
     }
+    progress.abort();
+    println!(
+        "stopping: Pods first, then the node network, the proxy's rules and the control plane"
+    );
     agent_stop.cancel();
     if let Err(e) = agent.await {
         tracing::warn!("agent: {e}");
@@ -270,6 +298,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         Ok(Ok(())) => {}
     }
     let _ = serving.await;
-    drop(lock);
+    drop(instance);
+    println!("kubelite stopped");
     Ok(())
 }

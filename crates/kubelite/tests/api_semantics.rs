@@ -198,11 +198,10 @@ fn watch_replays_from_a_resource_version_through_a_selector() {
 #[test]
 fn bound_pods_terminate_gracefully_and_force_delete_removes_them() {
     let c = Cluster::start();
-    post(
-        &c,
-        "/api/v1/namespaces/default/pods",
-        &pod("bound", json!({})),
-    );
+    // Bound by hand (as another scheduler would): kubelite's scheduler leaves it alone.
+    let manual = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bound"},
+        "spec": {"schedulerName": "manual", "containers": [{"name": "c", "image": "busybox"}]}});
+    post(&c, "/api/v1/namespaces/default/pods", &manual.to_string());
     let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "bound"}, "target": {"kind": "Node", "name": "node-1"}});
     let (code, _) = post(
         &c,

@@ -124,7 +124,7 @@ impl NodeNetwork {
 
     /// Removes every sandbox, then the bridge (and with it its address and routes). Node sysctls
     /// are left as they are. IPAM state is the caller's to clear.
-    pub async fn teardown(self) -> Result<()> {
+    pub async fn teardown(&self) -> Result<()> {
         self.gc(&HashSet::new()).await?;
         self.host.delete_link(&self.config.bridge).await
     }

@@ -179,17 +179,13 @@ impl Cluster {
             .unwrap_or(nsenter)
     }
 
-    /// Starts `kubelite up` and waits for the kubeconfig and `/readyz`.
+    /// Starts `kubelite up` and waits until `kubelite status` reports every part healthy (API
+    /// server, Node Ready, proxy rules, DNS), as a user waits for "kubelite is ready".
     pub fn start_server(&mut self, extra_args: &[&str]) {
         self.spawn_server(extra_args);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if self.kubeconfig().exists()
-                && self
-                    .raw_get("/readyz")
-                    .map(|r| r.code == 0)
-                    .unwrap_or(false)
-            {
+            if self.kubeconfig().exists() && self.status().code == 0 {
                 return;
             }
             if let Some(Ok(Some(status))) = self.server.as_mut().map(|c| c.try_wait()) {
@@ -197,11 +193,25 @@ impl Cluster {
             }
             assert!(
                 Instant::now() < deadline,
-                "kubelite did not become ready:\n{}",
+                "kubelite did not become ready:\n{}\n{}",
+                self.status().stdout,
                 self.server_log()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// `kubelite status` for this cluster.
+    pub fn status(&self) -> Run {
+        Run::from(
+            self.enter(true)
+                .arg(kubelite_bin())
+                .arg("status")
+                .arg("--data-dir")
+                .arg(self.data_dir())
+                .output()
+                .expect("kubelite status"),
+        )
     }
 
     /// Starts `kubelite up` and returns the time until `GET /readyz` over HTTPS answers 200,
