@@ -24,6 +24,7 @@ mod route;
 mod selection;
 mod server;
 mod service_alloc;
+mod service_type;
 mod status;
 mod strategy;
 mod watch;

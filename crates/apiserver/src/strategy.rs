@@ -92,6 +92,10 @@ pub fn prepare_for_update(kind: &str, subresource: Option<&str>, old: &Value, ne
                 Some(status) => map.insert("status".into(), status.clone()),
                 None => map.remove("status"),
             };
+            if kind == "Service" {
+                crate::service_type::drop_type_dependent_fields(old, new);
+                return;
+            }
             // A Namespace's finalizers change only through `namespaces/finalize`.
             if kind == "Namespace" {
                 let old_finalizers = old.get("spec").and_then(|s| s.get("finalizers")).cloned();
