@@ -3,7 +3,8 @@
 //!
 //! - exec: `kubelite_podsandbox::exec_command` in the pod's sandbox, with the container's
 //!   environment and working directory.
-//! - attach: follows the container run's output (see [`crate::attach`]); there is no stdin.
+//! - attach: follows the container run's output and writes to its stdin through the pod init
+//!   (see [`crate::attach`]).
 //! - port-forward: a TCP connection to `127.0.0.1:<port>` made in the pod's network
 //!   namespace on a short-lived thread of its own (never a tokio worker).
 //! - logs: the CRI log files the log pump writes; `previous` is the newest run before the
@@ -109,13 +110,14 @@ impl PodRuntime for AgentRuntime {
                     "container {container} is not running in pod {pod}"
                 ))
             })?;
-        Ok(crate::attach::attach(
-            self.registry.clone(),
+        crate::attach::attach(crate::attach::Target {
+            registry: self.registry.clone(),
             sandbox,
-            (namespace.to_owned(), pod.to_owned()),
-            container.to_owned(),
+            pod: (namespace.to_owned(), pod.to_owned()),
+            container: container.to_owned(),
             log,
-        ))
+        })
+        .await
     }
 
     async fn port_forward(

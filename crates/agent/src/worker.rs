@@ -631,6 +631,9 @@ impl Worker {
             cwd: c.working_dir.clone().map(Into::into),
             stdout,
             stderr,
+            stdin: c.stdin.unwrap_or(false),
+            stdin_once: c.stdin_once.unwrap_or(false),
+            tty: c.tty.unwrap_or(false),
         };
         self.event(
             Some(&name),
@@ -838,6 +841,27 @@ impl Worker {
         let name = c.name.clone();
         let run = status.restart_count;
         let log = self.log_path(&name, run);
+        let t = &self.tracked[&name];
+        if t.run_started != Some(started_at) && t.pump.is_none() {
+            // A run started before an agent restart: what an exec and the probes get is what
+            // the run was started with, which the init remembers.
+            match sandbox.container_spec(&name).await {
+                Ok(Some(spec)) => {
+                    self.ctx.registry.set_exec_env(
+                        self.namespace(),
+                        self.name(),
+                        &name,
+                        ExecEnv {
+                            env: spec.env.clone(),
+                            cwd: spec.cwd,
+                        },
+                    );
+                    self.tracked.get_mut(&name).expect("tracked").env = spec.env;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::debug!(pod = %self.key(), "container spec of {name}: {e}"),
+            }
+        }
         let t = self.tracked.get_mut(&name).expect("tracked");
         if t.run_started != Some(started_at) {
             // A run the agent has not seen yet (just started, or adopted after a restart).

@@ -168,6 +168,27 @@ fn nodeport_and_loadbalancer_answer_on_the_node() {
         "{}",
         run.stdout
     );
+
+    // A type change drops what only the old type used, as kube-apiserver does: the NodePort
+    // is released and stops answering.
+    c.kubectl(&[
+        "patch",
+        "svc",
+        "whoami-np",
+        "-p",
+        r#"{"spec":{"type":"ClusterIP"}}"#,
+    ])
+    .ok();
+    let t = Table::parse(&c.kubectl(&["get", "svc", "whoami-np"]).ok().stdout);
+    assert_eq!(t.cell("whoami-np", "TYPE"), "ClusterIP");
+    assert_eq!(t.cell("whoami-np", "PORT(S)"), "8010/TCP");
+    eventually(10, || {
+        let run = c.exec("curl", &["-s", "-m", "2", "http://localhost:30010"], &[]);
+        (run.code != 0).then_some(())
+    });
+    let body =
+        curl_from_sleep(&c, &format!("http://{np_ip}:8010")).expect("ClusterIP still routes");
+    assert!(body.contains("Hostname: whoami"), "{body}");
 }
 
 #[test]

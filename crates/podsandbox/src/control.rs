@@ -67,6 +67,11 @@ impl Control {
             .ok_or_else(|| Error::InitGone(self.uid.clone()))
     }
 
+    /// The connection itself (for an attach session after its reply).
+    pub(crate) fn into_stream(self) -> UnixStream {
+        self.stream
+    }
+
     fn lost(&self, e: io::Error) -> Error {
         match e.kind() {
             io::ErrorKind::BrokenPipe

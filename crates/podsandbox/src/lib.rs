@@ -12,7 +12,9 @@
 //! - **The init** (PID 1) makes `/` a recursive slave mount, bind-mounts the pod's
 //!   `resolv.conf` and `hosts` over `/etc/resolv.conf` and `/etc/hosts`, mounts a fresh `/proc`,
 //!   sets the hostname, and serves the control socket `<state_dir>/<uid>/init.sock`. It starts
-//!   containers (each in its own process group, stdio appended to log files), forwards
+//!   containers (each in its own process group, stdout and stderr appended to log files;
+//!   with `tty`, on a PTY whose output the init relays to the stdout file), holds their
+//!   stdin pipes and PTY masters for the containers' lives, forwards
 //!   SIGHUP/INT/QUIT/TERM/USR1/USR2 to them, reaps every zombie of the pod, and remembers each
 //!   container's state, last termination and restart count.
 //! - **Surviving the agent.** The init has its own session, no parent-death signal, and owns
@@ -24,6 +26,10 @@
 //!   anything left in the PID namespace and the namespaces disappear (the netns mount is
 //!   `kubelite-netns`'s to remove). [`PodSandbox::destroy`] SIGKILLs the init if needed and
 //!   removes the state directory.
+//! - **Attach.** [`PodSandbox::attach`] opens a connection of its own to the init; the
+//!   session's input goes to the container's stdin (closed after the first session that used
+//!   it ends if `stdinOnce`), resizes go to its terminal. Output is read from the log files.
+//!   Because the init holds stdin and the terminal, a restarted agent attaches again.
 //! - **Exec.** [`exec_command`] joins the init's namespaces through `/proc/<pid>/ns/*` in the
 //!   forked child, forks again (PID namespaces apply to children), and runs the program with
 //!   pipes or a PTY ([`ExecProcess::resize`]).
@@ -35,6 +41,7 @@
 //!
 //! Everything else is async and runs on the agent's tokio runtime.
 
+mod attach;
 mod control;
 mod create;
 mod error;
@@ -49,6 +56,7 @@ mod record;
 mod sandbox;
 mod status;
 
+pub use attach::Attachment;
 pub use create::{SandboxSpec, create};
 pub use error::{Error, Result};
 pub use exec::{ExecProcess, ExecReader, ExecSpec, ExecWriter, exec_command};

@@ -14,7 +14,7 @@ use crate::status::{ContainerExit, ContainerStatus};
 /// Largest frame either side accepts.
 const MAX_FRAME: u32 = 16 << 20;
 
-/// A container to start (a process from the node's filesystem, without a TTY).
+/// A container to start (a process from the node's filesystem).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerSpec {
@@ -30,8 +30,19 @@ pub struct ContainerSpec {
     /// File that stdout is appended to (created if missing).
     pub stdout: PathBuf,
     /// File that stderr is appended to; may equal `stdout` (then one descriptor is shared and
-    /// the streams stay in order).
+    /// the streams stay in order). Unused with `tty`.
     pub stderr: PathBuf,
+    /// Give the container a stdin that the init holds open for the container's life and that
+    /// attach sessions write to (`spec.containers[].stdin`); otherwise stdin is `/dev/null`.
+    #[serde(default)]
+    pub stdin: bool,
+    /// Close stdin once the first attach session that attached to it ends (`stdinOnce`).
+    #[serde(default)]
+    pub stdin_once: bool,
+    /// Run on a PTY whose master the init owns (`tty`): stdout and stderr are the terminal,
+    /// whose output is appended to `stdout`.
+    #[serde(default)]
+    pub tty: bool,
 }
 
 /// Agent → init.
@@ -49,6 +60,15 @@ pub(crate) enum Request {
     /// SIGTERM every container, SIGKILL what still runs after `grace_ms`, reply
     /// [`Reply::Status`], then exit (which ends the pod's namespaces).
     Stop { grace_ms: u64 },
+    /// Attach to running container `name`; replies [`Reply::Attached`]. If that reply grants
+    /// `stdin`, every later byte from the agent is the container's input until the agent
+    /// shuts its side down; the init then closes the connection once it is done with that
+    /// input (and has closed the container's stdin if this was its `stdinOnce` session).
+    Attach { name: String, stdin: bool },
+    /// Sets the window size of container `name`'s terminal; replies [`Reply::Done`].
+    Resize { name: String, cols: u16, rows: u16 },
+    /// Replies [`Reply::Spec`] with the spec container `name` was last started with.
+    Spec { name: String },
 }
 
 /// Init → agent.
@@ -63,6 +83,15 @@ pub(crate) enum Reply {
         containers: Vec<ContainerStatus>,
     },
     Exit(ContainerExit),
+    /// The attach session's terms: whether the container runs on a terminal, and whether the
+    /// session's input reaches the container (false if it has no stdin, or it was closed).
+    Attached {
+        tty: bool,
+        stdin: bool,
+    },
+    Spec {
+        spec: Option<ContainerSpec>,
+    },
     /// The request failed; `start` says whether it was a start failure of the program.
     Error {
         message: String,
@@ -108,6 +137,32 @@ pub(crate) async fn read_frame<T: DeserializeOwned>(
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
+/// Largest chunk of attach input in one frame.
+pub(crate) const MAX_CHUNK: usize = 32 << 10;
+
+/// The frame of one chunk of attach input (after [`Reply::Attached`] granted stdin): a 4-byte
+/// big-endian length and the bytes. An empty chunk marks the end of the session's input; a
+/// connection that closes without it was lost.
+pub(crate) fn chunk_frame(bytes: &[u8]) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(bytes.len() + 4);
+    frame.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    frame.extend_from_slice(bytes);
+    frame
+}
+
+/// Reads one chunk of attach input; `None` if the connection ended (or broke) instead.
+pub(crate) async fn read_chunk(io: &mut (impl AsyncRead + Unpin)) -> Option<Vec<u8>> {
+    let mut len = [0u8; 4];
+    io.read_exact(&mut len).await.ok()?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_CHUNK {
+        return None;
+    }
+    let mut bytes = vec![0u8; len];
+    io.read_exact(&mut bytes).await.ok()?;
+    Some(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +177,9 @@ mod tests {
                 cwd: None,
                 stdout: "/l/0.log".into(),
                 stderr: "/l/0.log".into(),
+                stdin: true,
+                stdin_once: true,
+                tty: false,
             }),
             Request::Signal {
                 name: "web".into(),
@@ -130,6 +188,16 @@ mod tests {
             Request::Status,
             Request::Subscribe,
             Request::Stop { grace_ms: 30_000 },
+            Request::Attach {
+                name: "web".into(),
+                stdin: true,
+            },
+            Request::Resize {
+                name: "web".into(),
+                cols: 80,
+                rows: 24,
+            },
+            Request::Spec { name: "web".into() },
         ];
         let (mut a, mut b) = tokio::io::duplex(1 << 16);
         for request in &requests {
@@ -143,6 +211,19 @@ mod tests {
             );
         }
         assert_eq!(read_frame::<Request>(&mut b).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn chunks() {
+        let (mut a, mut b) = tokio::io::duplex(1024);
+        a.write_all(&chunk_frame(b"abc")).await.unwrap();
+        a.write_all(&chunk_frame(b"")).await.unwrap();
+        a.write_all(&[0, 0]).await.unwrap();
+        drop(a);
+        assert_eq!(read_chunk(&mut b).await, Some(b"abc".to_vec()));
+        assert_eq!(read_chunk(&mut b).await, Some(Vec::new()));
+        // A truncated frame is a lost connection, not input.
+        assert_eq!(read_chunk(&mut b).await, None);
     }
 
     #[tokio::test]

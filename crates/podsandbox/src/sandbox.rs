@@ -12,6 +12,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tokio::sync::Mutex;
 
+use crate::attach::Attachment;
 use crate::control::Control;
 use crate::error::{Error, Result};
 use crate::layout::Layout;
@@ -85,6 +86,48 @@ impl PodSandbox {
         };
         match self.call(&request).await? {
             Reply::Done => Ok(()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// Attaches to running container `name` (`kubectl attach`) over a connection of its own.
+    /// With `stdin`, the session may write to the container's stdin if it has one
+    /// ([`Attachment::take_stdin`]). [`Error::Rejected`] if the container does not run.
+    pub async fn attach(&self, name: &str, stdin: bool) -> Result<Attachment> {
+        let mut control = Control::connect(&self.layout, &self.uid).await?;
+        let request = Request::Attach {
+            name: name.to_owned(),
+            stdin,
+        };
+        match control.call(&request).await? {
+            Reply::Attached { tty, stdin } => {
+                Ok(Attachment::new(control.into_stream(), tty, stdin))
+            }
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// Sets the window size of container `name`'s terminal (a no-op without a terminal).
+    pub async fn resize_container(&self, name: &str, cols: u16, rows: u16) -> Result<()> {
+        let request = Request::Resize {
+            name: name.to_owned(),
+            cols,
+            rows,
+        };
+        match self.call(&request).await? {
+            Reply::Done => Ok(()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// The spec container `name` was last started with (its env and working directory, for
+    /// exec after a re-adoption), if it was ever started.
+    pub async fn container_spec(&self, name: &str) -> Result<Option<ContainerSpec>> {
+        let request = Request::Spec {
+            name: name.to_owned(),
+        };
+        match self.call(&request).await? {
+            Reply::Spec { spec } => Ok(spec),
             other => Err(unexpected(&other)),
         }
     }

@@ -33,6 +33,8 @@ const CASES: &[(&str, Case)] = &[
         Box::pin(readopt_after_agent_kill(f))
     }),
     ("create_time", |f| Box::pin(create_time(f))),
+    ("attach_stdin", |f| Box::pin(attach_stdin(f))),
+    ("attach_tty", |f| Box::pin(attach_tty(f))),
 ];
 
 const RESOLV: &str = "search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.43.0.10\noptions ndots:5\n";
@@ -192,6 +194,26 @@ impl Fixture {
             cwd: None,
             stdout: log.clone(),
             stderr: log,
+            stdin: false,
+            stdin_once: false,
+            tty: false,
+        }
+    }
+
+    fn log(&self, name: &str) -> String {
+        fs::read_to_string(self.state_dir.join(format!("{name}.log"))).unwrap_or_default()
+    }
+
+    /// Waits until container `name`'s log contains `want`.
+    async fn log_contains(&self, name: &str, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.log(name).contains(want) {
+            assert!(
+                Instant::now() < deadline,
+                "{want:?} not in {:?}",
+                self.log(name)
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 }
@@ -530,6 +552,16 @@ fn agent_child(state_dir: &Path, netns: &Path) {
         };
         let sandbox = create(&f.spec("readopt")).await.unwrap();
         let mut exits = sandbox.wait_exit().await.unwrap();
+        let cat = ContainerSpec {
+            stdin: true,
+            ..f.container("cat", &["cat"])
+        };
+        sandbox.start_container(cat).await.unwrap();
+        let mut session = sandbox.attach("cat", true).await.unwrap();
+        let mut input = session.take_stdin().unwrap();
+        input.write_all(b"before\n").await.unwrap();
+        input.flush().await.unwrap();
+        f.log_contains("cat", "before\n").await;
         sandbox
             .start_container(f.container("long", &["sleep", "1000"]))
             .await
@@ -568,7 +600,14 @@ async fn readopt_after_agent_kill(f: &Fixture) {
 
     let sandbox = PodSandbox::connect(&f.state_dir, "readopt").await.unwrap();
     let ns = pid_ns(sandbox.init_pid());
+    // The stdin the killed agent wrote to is still open, and a new session reaches it.
+    let mut session = sandbox.attach("cat", true).await.unwrap();
+    let mut input = session.take_stdin().unwrap();
+    input.write_all(b"after\n").await.unwrap();
+    input.flush().await.unwrap();
+    f.log_contains("cat", "before\nafter\n").await;
     let statuses = sandbox.container_status().await.unwrap();
+    let statuses = &statuses[1..];
     let long = &statuses[0];
     assert_eq!((long.name.as_str(), long.restart_count), ("long", 0));
     assert!(
@@ -674,4 +713,116 @@ async fn create_time(f: &Fixture) {
         assert!(Instant::now() < deadline, "processes left: {others:?}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+async fn attach_stdin(f: &Fixture) {
+    let sandbox = create(&f.spec("stdin")).await.unwrap();
+    let mut exits = sandbox.wait_exit().await.unwrap();
+    let cat = ContainerSpec {
+        stdin: true,
+        ..f.container("cat", &["cat"])
+    };
+    sandbox.start_container(cat).await.unwrap();
+
+    // A session whose client had no stdin drops its input without a shutdown: stdin stays.
+    let mut quiet = sandbox.attach("cat", true).await.unwrap();
+    assert!(!quiet.tty());
+    drop(quiet.take_stdin().unwrap());
+    // Two sessions at once; the end of one's input ends only that session.
+    let mut a = sandbox.attach("cat", true).await.unwrap();
+    let mut b = sandbox.attach("cat", true).await.unwrap();
+    let mut a_in = a.take_stdin().unwrap();
+    let mut b_in = b.take_stdin().unwrap();
+    a_in.write_all(b"one\n").await.unwrap();
+    a_in.shutdown().await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), a.input_done())
+        .await
+        .unwrap();
+    f.log_contains("cat", "one\n").await;
+    b_in.write_all(b"two\n").await.unwrap();
+    b_in.flush().await.unwrap();
+    f.log_contains("cat", "one\ntwo\n").await;
+    // Without stdin, a session gets none.
+    let mut no_input = sandbox.attach("cat", false).await.unwrap();
+    assert!(no_input.take_stdin().is_none());
+
+    // stdinOnce: the first session that used stdin closes it when it ends.
+    let once = ContainerSpec {
+        stdin: true,
+        stdin_once: true,
+        ..f.container("once", &["cat"])
+    };
+    sandbox.start_container(once).await.unwrap();
+    let mut first = sandbox.attach("once", true).await.unwrap();
+    let mut input = first.take_stdin().unwrap();
+    input.write_all(b"only\n").await.unwrap();
+    input.shutdown().await.unwrap();
+    let exit = tokio::time::timeout(Duration::from_secs(5), exits.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (exit.name.as_str(), exit.termination.exit_code),
+        ("once", 0)
+    );
+    assert_eq!(f.log("once"), "only\n");
+    assert!(matches!(
+        sandbox.attach("once", true).await,
+        Err(Error::Rejected(m)) if m == r#"container "once" is not running"#
+    ));
+    // The container's exit ends the sessions' input.
+    sandbox
+        .signal_container("cat", Signal::SIGKILL)
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(5), b.input_done())
+        .await
+        .unwrap();
+    // No container without stdin gets one.
+    sandbox
+        .start_container(f.container("plain", &["sleep", "100"]))
+        .await
+        .unwrap();
+    let mut plain = sandbox.attach("plain", true).await.unwrap();
+    assert!(plain.take_stdin().is_none());
+    sandbox.destroy().await.unwrap();
+}
+
+async fn attach_tty(f: &Fixture) {
+    let sandbox = create(&f.spec("tty")).await.unwrap();
+    let mut exits = sandbox.wait_exit().await.unwrap();
+    let script = "test -t 0 && echo isatty; stty size; read line; echo got:$line; \
+                  stty size; echo TERM=$TERM; exit 5";
+    let spec = ContainerSpec {
+        stdin: true,
+        stdin_once: true,
+        tty: true,
+        ..f.container("sh", &["sh", "-c", script])
+    };
+    sandbox.start_container(spec).await.unwrap();
+    f.log_contains("sh", "isatty\r\n").await;
+    let mut session = sandbox.attach("sh", true).await.unwrap();
+    assert!(session.tty());
+    sandbox.resize_container("sh", 120, 40).await.unwrap();
+    let mut input = session.take_stdin().unwrap();
+    input.write_all(b"abc\n").await.unwrap();
+    input.flush().await.unwrap();
+    let exit = tokio::time::timeout(Duration::from_secs(5), exits.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(exit.termination.exit_code, 5);
+    // The exit is reported only once the terminal's output is in the log.
+    let log = f.log("sh");
+    for want in ["abc\r\n", "got:abc\r\n", "40 120\r\n", "TERM=xterm\r\n"] {
+        assert!(log.contains(want), "{want:?} missing in {log:?}");
+    }
+    assert_eq!(
+        sandbox.container_spec("sh").await.unwrap().map(|s| s.tty),
+        Some(true)
+    );
+    assert_eq!(sandbox.container_spec("nope").await.unwrap(), None);
+    sandbox.destroy().await.unwrap();
 }

@@ -10,6 +10,7 @@
 //!
 //! Arguments: `--dir <state_dir>/<uid> --hostname <name>`.
 
+mod console;
 mod server;
 mod setup;
 mod supervisor;

@@ -2,7 +2,8 @@
 //! reaper (SIGCHLD → `waitpid(-1)` until nothing is left, which also reaps orphans re-parented
 //! to PID 1), and signal forwarding. SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent
 //! to the init go to every running container; after SIGTERM or SIGINT the init refuses new
-//! containers and exits once none runs (as tini does for its one child).
+//! containers and exits once none runs (as tini does for its one child). Attach sessions
+//! forward input to a container's stdin ([`forward_input`]).
 
 use std::os::unix::net::UnixListener as StdUnixListener;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -11,17 +12,22 @@ use std::time::{Duration, SystemTime};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use tokio::net::unix::OwnedReadHalf;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
-use crate::init::supervisor::{StartError, Supervisor};
-use crate::protocol::{Reply, Request, read_frame, write_frame};
+use crate::init::console::StdinPort;
+use crate::init::supervisor::{Reaped, StartError, Supervisor};
+use crate::protocol::{Reply, Request, read_chunk, read_frame, write_frame};
 use crate::status::{ContainerExit, ContainerStatus};
 
 /// How long the init waits for SIGKILLed containers to be reaped before it exits anyway.
 const KILL_WAIT: Duration = Duration::from_secs(5);
+/// How long an ended container's terminal output may take to drain (a background process
+/// may hold the terminal open for ever).
+const DRAIN_WAIT: Duration = Duration::from_secs(2);
 
 const FORWARDED: [Signal; 6] = [
     Signal::SIGHUP,
@@ -45,16 +51,28 @@ impl Pod {
             .unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Reaps every exited child; container exits are recorded and broadcast.
-    fn reap(&self) {
+    /// Reaps every exited child; container exits are recorded and broadcast (on a terminal,
+    /// once its output is relayed).
+    fn reap(self: &Arc<Self>) {
         loop {
             match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return,
-                Ok(status) => {
-                    if let Some(exit) = self.with(|s| s.reaped(status, SystemTime::now())) {
+                Ok(status) => match self.with(|s| s.reaped(status, SystemTime::now())) {
+                    Some(Reaped::Exit(exit)) => {
                         let _ = self.exits.send(exit);
                     }
-                }
+                    Some(Reaped::Draining { name, mut drained }) => {
+                        let pod = self.clone();
+                        tokio::spawn(async move {
+                            let _ =
+                                tokio::time::timeout(DRAIN_WAIT, drained.wait_for(|d| *d)).await;
+                            if let Some(exit) = pod.with(|s| s.drained(&name)) {
+                                let _ = pod.exits.send(exit);
+                            }
+                        });
+                    }
+                    None => {}
+                },
                 Err(Errno::EINTR) => {}
                 Err(e) => {
                     eprintln!("pod-init: waitpid: {e}");
@@ -165,8 +183,32 @@ pub(crate) async fn serve(listener: StdUnixListener) -> i32 {
     }
 }
 
+/// Copies an attach session's input chunks to the container's stdin until the session's
+/// input ends, the connection is lost, or stdin closes. A session claims stdin with its first
+/// chunk (or its end); if its end closes a `stdinOnce` stdin, it does so after its input.
+async fn forward_input(rd: &mut OwnedReadHalf, port: &StdinPort) {
+    // `Some(closes)` once the session has used stdin.
+    let mut claimed = None;
+    loop {
+        let chunk = tokio::select! {
+            chunk = read_chunk(rd) => chunk,
+            () = port.closed() => return,
+        };
+        // `None`: the connection was lost (the agent died or dropped the session), which
+        // counts as the client going away.
+        let Some(chunk) = chunk else { break };
+        claimed.get_or_insert_with(|| port.claim());
+        if chunk.is_empty() || !port.send(chunk).await {
+            break;
+        }
+    }
+    if claimed == Some(true) {
+        port.close().await;
+    }
+}
+
 /// Serves one agent connection; `Some(status)` when the init should exit.
-async fn connection(pod: &Pod, stream: UnixStream) -> Option<i32> {
+async fn connection(pod: &Arc<Pod>, stream: UnixStream) -> Option<i32> {
     let (mut rd, mut wr) = stream.into_split();
     loop {
         let request = match read_frame::<Request>(&mut rd).await {
@@ -229,6 +271,38 @@ async fn connection(pod: &Pod, stream: UnixStream) -> Option<i32> {
                     }
                 }
             }
+            Request::Attach { name, stdin } => match pod.with(|s| s.attach(&name)) {
+                Ok((tty, port)) => {
+                    let port = port.filter(|port| stdin && port.is_open());
+                    let reply = Reply::Attached {
+                        tty,
+                        stdin: port.is_some(),
+                    };
+                    if write_frame(&mut wr, &reply).await.is_ok()
+                        && let Some(port) = port
+                    {
+                        forward_input(&mut rd, &port).await;
+                    }
+                    // Closing the connection tells the agent this session's input is done.
+                    return None;
+                }
+                Err(message) => Reply::Error {
+                    message,
+                    start: false,
+                },
+            },
+            Request::Resize { name, cols, rows } => {
+                match pod.with(|s| s.resize(&name, cols, rows)) {
+                    Ok(()) => Reply::Done,
+                    Err(message) => Reply::Error {
+                        message,
+                        start: false,
+                    },
+                }
+            }
+            Request::Spec { name } => Reply::Spec {
+                spec: pod.with(|s| s.spec(&name)),
+            },
             Request::Stop { grace_ms } => {
                 let containers = pod.stop(Duration::from_millis(grace_ms)).await;
                 let _ = write_frame(&mut wr, &Reply::Status { containers }).await;
