@@ -222,13 +222,16 @@ async fn scenario() {
     })
     .await;
 
+    // The rules are live as soon as `nft` returns; the sync records its metrics just after,
+    // so a client can connect before they show.
+    eventually("the programming latency metric", async || {
+        get_metrics().await.lines().any(|l| {
+            l.starts_with("kubelite_proxy_network_programming_duration_seconds_count ")
+                && !l.ends_with(" 0")
+        })
+    })
+    .await;
     let metrics = get_metrics().await;
-    assert!(
-        metrics.lines().any(|l| l
-            .starts_with("kubelite_proxy_network_programming_duration_seconds_count ")
-            && !l.ends_with(" 0")),
-        "{metrics}"
-    );
     assert!(
         metrics.contains("kubelite_proxy_syncs_total{kind=\"partial\"}"),
         "{metrics}"
