@@ -339,10 +339,12 @@ fn run_lab(kubectl: &str) {
     assert!(down.stdout.contains("kubelite stopped"), "{}", down.stdout);
     // Processes: all but the namespace's holder (`sleep`, PID 1) and this shell. Exited
     // processes the holder does not reap (state Z) are gone, not left running.
-    let leftovers = c.node_sh(
+    let leftovers = c.node_sh(&format!(
         "ip -o link show | grep -v ': lo:'; nft list tables; ls /run/netns; ip route; \
+         grep {} /proc/self/mountinfo; \
          ps -eo stat=,comm= | grep -v -e '^Z' -e ' sleep$' -e ' sh$' -e ' ps$' -e ' grep$'",
-    );
+        c.data_dir().display()
+    ));
     assert_eq!(
         leftovers.stdout.trim(),
         "",

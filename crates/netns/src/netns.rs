@@ -109,6 +109,19 @@ pub(crate) fn remove(path: &Path) -> Result<()> {
     }
 }
 
+/// Undoes [`prepare_dir`]: unmounts `dir` (the netns directory under the agent's own run
+/// directory) once no pod namespace is mounted in it; a directory that is not a mount point is
+/// fine.
+pub(crate) fn release_dir(dir: &Path) -> Result<()> {
+    match nix::mount::umount2(dir, MntFlags::MNT_DETACH) {
+        Ok(()) | Err(Errno::EINVAL | Errno::ENOENT) => Ok(()),
+        Err(source) => Err(Error::Sys {
+            op: "unmount the netns directory",
+            source,
+        }),
+    }
+}
+
 /// Creates `dir` and makes it a shared mount point (as `ip netns` does with /run/netns), so that
 /// unmounting a namespace here also releases copies of the mount in mount namespaces created
 /// later (containers). A directory that is not yet a mount point is bind-mounted onto itself.

@@ -122,11 +122,13 @@ impl NodeNetwork {
         netns_dir(&self.config.run_dir)
     }
 
-    /// Removes every sandbox, then the bridge (and with it its address and routes). Node sysctls
-    /// are left as they are. IPAM state is the caller's to clear.
+    /// Removes every sandbox, then the bridge (and with it its address and routes), then the
+    /// netns directory's mount. Node sysctls are left as they are. IPAM state is the caller's
+    /// to clear.
     pub async fn teardown(&self) -> Result<()> {
         self.gc(&HashSet::new()).await?;
-        self.host.delete_link(&self.config.bridge).await
+        self.host.delete_link(&self.config.bridge).await?;
+        netns::release_dir(&netns_dir(&self.config.run_dir))
     }
 
     pub(crate) fn run_dir(&self) -> &Path {
