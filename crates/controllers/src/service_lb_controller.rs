@@ -48,9 +48,20 @@ impl ServiceLbController {
         let services: Vec<&Service> = services.iter().map(|s| s.as_ref()).collect();
         let nodes = self.cache.nodes.state();
         let nodes: Vec<_> = nodes.iter().map(|n| n.as_ref()).collect();
-        let Some(decision) = plan_load_balancers(&services, &nodes).remove(key) else {
-            self.forget(key);
-            return Ok(());
+        let uid = svc.uid().unwrap_or_default();
+        let published_here = self
+            .carried_out
+            .get(key)
+            .is_some_and(|(u, d)| *u == uid && matches!(d, Decision::Publish(_)));
+        let decision = match plan_load_balancers(&services, &nodes).remove(key) {
+            Some(decision) => decision,
+            // The API server drops the ingress itself when the type changes (as kube-apiserver
+            // does), leaving nothing to clear: the release is still reported, once.
+            None if published_here => Decision::Release,
+            None => {
+                self.forget(key);
+                return Ok(());
+            }
         };
         if let Some(patch) = status_patch(&svc, &decision) {
             let api: Api<Service> = Api::namespaced(self.client.clone(), &key.namespace);
@@ -73,7 +84,6 @@ impl ServiceLbController {
                 }
             }
         }
-        let uid = svc.uid().unwrap_or_default();
         let previous = self
             .carried_out
             .get(key)

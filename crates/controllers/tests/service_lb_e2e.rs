@@ -116,10 +116,23 @@ async fn events(client: &Client, name: &str) -> Vec<String> {
 
 /// Waits until the Events about `name` are `want`.
 async fn wait_events(client: &Client, name: &str, want: &[&str]) {
-    eventually(&format!("events of {name}: {want:?}"), || async {
-        (events(client, name).await == want).then_some(())
-    })
+    let seen = std::sync::Mutex::new(Vec::new());
+    let what = format!("events of {name}: {want:?}");
+    let found = tokio::time::timeout(
+        Duration::from_secs(15),
+        eventually(&what, || async {
+            let now = events(client, name).await;
+            let matched = now == want;
+            *seen.lock().unwrap() = now;
+            matched.then_some(())
+        }),
+    )
     .await;
+    assert!(
+        found.is_ok(),
+        "{what}; last seen: {:?}",
+        seen.lock().unwrap()
+    );
 }
 
 const ENSURING: &str = "Normal EnsuringLoadBalancer: Ensuring load balancer";
@@ -200,18 +213,14 @@ async fn load_balancers_get_node_ips_one_service_per_port() {
     let ensuring_twice = format!("{ENSURING} (x2)");
     wait_events(client, "second", &[&ensuring_twice, failed, ENSURED]).await;
 
-    // A Service that stops being a LoadBalancer loses the ingress we published.
-    // (kube-apiserver drops the type-dependent fields itself; ours asks the client to.)
-    let mut third = services(client).get("third").await.unwrap();
-    let spec = third.spec.as_mut().unwrap();
-    spec.type_ = Some("ClusterIP".into());
-    spec.allocate_load_balancer_node_ports = None;
-    spec.external_traffic_policy = None;
-    for p in spec.ports.iter_mut().flatten() {
-        p.node_port = None;
-    }
+    // A Service that stops being a LoadBalancer loses the ingress we published (the API server
+    // drops it with the type-dependent fields, as kube-apiserver does) and is told so.
     services(client)
-        .replace("third", &PostParams::default(), &third)
+        .patch(
+            "third",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"type": "ClusterIP"}})),
+        )
         .await
         .unwrap();
     wait_ingress(client, "third", &[]).await;
