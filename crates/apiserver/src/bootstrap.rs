@@ -22,8 +22,12 @@ pub async fn ensure(
     obj: Value,
 ) -> Result<(), ApiError> {
     let r = lookup(group, "v1", resource).expect("served resource");
-    let name = obj["metadata"]["name"].as_str().unwrap_or("");
-    match objects.get(r, ns, name).await {
+    // As if sent by a client: stored objects carry their kind, which reads return.
+    let mut obj = obj;
+    obj["apiVersion"] = Value::from(r.api_version());
+    obj["kind"] = Value::from(r.kind);
+    let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+    match objects.get(r, ns, &name).await {
         Ok(_) => return Ok(()),
         Err(e) if e.code == 404 => {}
         Err(e) => return Err(e),

@@ -238,11 +238,16 @@ fn bound_pods_terminate_gracefully_and_force_delete_removes_them() {
 #[test]
 fn deletecollection_removes_the_selected_objects() {
     let c = Cluster::start();
+    // Left unscheduled (no scheduler of that name), so deletion is immediate rather than
+    // graceful on a node.
     for (n, app) in [("a", "x"), ("b", "x"), ("c", "z")] {
+        let unscheduled = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": n, "labels": {"app": app}},
+            "spec": {"schedulerName": "manual", "containers": [{"name": "c", "image": "busybox"}]}});
         post(
             &c,
             "/api/v1/namespaces/default/pods",
-            &pod(n, json!({"app": app})),
+            &unscheduled.to_string(),
         );
     }
     let (code, _) = c.curl(&[
