@@ -10,21 +10,7 @@ use support::{Cluster, eventually};
 
 fn lab_pods(c: &Cluster) {
     c.kubectl(&["apply", "-f", "labs/services/specs/pods"]).ok();
-    wait_ready(c, "default", &["sleep", "whoami"]);
-}
-
-fn wait_ready(c: &Cluster, ns: &str, pods: &[&str]) {
-    let mut args = vec!["wait", "-n", ns, "--for=condition=Ready", "--timeout=30s"];
-    let names: Vec<String> = pods.iter().map(|p| format!("pod/{p}")).collect();
-    args.extend(names.iter().map(String::as_str));
-    c.kubectl(&args).ok();
-}
-
-fn jsonpath(c: &Cluster, args: &[&str], path: &str) -> String {
-    let mut all = args.to_vec();
-    let output = format!("jsonpath={path}");
-    all.extend(["-o", &output]);
-    c.kubectl(&all).ok().stdout
+    c.wait_ready("default", &["sleep", "whoami"]);
 }
 
 /// `kubectl exec -n NS POD -- ARGS`.
@@ -49,7 +35,7 @@ fn services_get_names_that_follow_them() {
         "labs/services/specs/services/whoami-clusterip.yaml",
     ])
     .ok();
-    let ip = jsonpath(&c, &["get", "svc", "whoami"], "{.spec.clusterIP}");
+    let ip = c.jsonpath(&["get", "svc", "whoami"], "{.spec.clusterIP}");
     let check = |c: &Cluster| {
         let out = eventually(5, || {
             let run = exec(c, "default", "sleep", &["nslookup", "whoami"]);
@@ -76,9 +62,9 @@ fn services_get_names_that_follow_them() {
 
     c.kubectl(&["delete", "pods", "-l", "app=whoami"]).ok();
     c.kubectl(&["apply", "-f", "labs/services/specs/pods"]).ok();
-    wait_ready(&c, "default", &["whoami"]);
+    c.wait_ready("default", &["whoami"]);
     assert_eq!(
-        jsonpath(&c, &["get", "svc", "whoami"], "{.spec.clusterIP}"),
+        c.jsonpath(&["get", "svc", "whoami"], "{.spec.clusterIP}"),
         ip
     );
     eventually(10, || {
@@ -117,7 +103,7 @@ fn services_get_names_that_follow_them() {
         "1d",
     ])
     .ok();
-    wait_ready(&c, "other", &["client"]);
+    c.wait_ready("other", &["client"]);
     let body = exec(
         &c,
         "other",
@@ -166,10 +152,10 @@ spec:
         manifest.to_str().unwrap(),
     ])
     .ok();
-    wait_ready(&c, "default", &["whoami-2"]);
+    c.wait_ready("default", &["whoami-2"]);
     let pod_ips: BTreeSet<String> = ["whoami", "whoami-2"]
         .iter()
-        .map(|p| jsonpath(&c, &["get", "pod", p], "{.status.podIP}"))
+        .map(|p| c.jsonpath(&["get", "pod", p], "{.status.podIP}"))
         .collect();
 
     let answered = eventually(5, || {
@@ -213,7 +199,7 @@ spec:
         "{srv}"
     );
 
-    let ip = jsonpath(&c, &["get", "svc", "whoami"], "{.spec.clusterIP}");
+    let ip = c.jsonpath(&["get", "svc", "whoami"], "{.spec.clusterIP}");
     let ptr = exec(&c, "default", "sleep", &["dig", "+short", "-x", &ip])
         .ok()
         .stdout;

@@ -14,29 +14,15 @@ use support::{Cluster, Table, eventually};
 /// Applies the lab Pods and waits until both are Ready.
 fn lab_pods(c: &Cluster) {
     c.kubectl(&["apply", "-f", "labs/services/specs/pods"]).ok();
-    wait_ready(c, &["sleep", "whoami"]);
-}
-
-fn wait_ready(c: &Cluster, pods: &[&str]) {
-    let mut args = vec!["wait", "--for=condition=Ready", "--timeout=30s"];
-    let names: Vec<String> = pods.iter().map(|p| format!("pod/{p}")).collect();
-    args.extend(names.iter().map(String::as_str));
-    c.kubectl(&args).ok();
-}
-
-fn jsonpath(c: &Cluster, args: &[&str], path: &str) -> String {
-    let mut all = args.to_vec();
-    let output = format!("jsonpath={path}");
-    all.extend(["-o", &output]);
-    c.kubectl(&all).ok().stdout
+    c.wait_ready("default", &["sleep", "whoami"]);
 }
 
 fn cluster_ip(c: &Cluster, svc: &str) -> String {
-    jsonpath(c, &["get", "svc", svc], "{.spec.clusterIP}")
+    c.jsonpath(&["get", "svc", svc], "{.spec.clusterIP}")
 }
 
 fn pod_ip(c: &Cluster, pod: &str) -> String {
-    jsonpath(c, &["get", "pod", pod], "{.status.podIP}")
+    c.jsonpath(&["get", "pod", pod], "{.status.podIP}")
 }
 
 /// `curl` from the `sleep` Pod; the body on success.
@@ -86,7 +72,7 @@ fn clusterip_routes_to_the_current_pod() {
     // Replace the Pod: same ClusterIP, the new Pod's IP as endpoint, and traffic follows it.
     c.kubectl(&["delete", "pods", "-l", "app=whoami"]).ok();
     c.kubectl(&["apply", "-f", "labs/services/specs/pods"]).ok();
-    wait_ready(&c, &["whoami"]);
+    c.wait_ready("default", &["whoami"]);
     let new_ip = pod_ip(&c, "whoami");
     assert_ne!(new_ip, whoami_ip);
     assert_eq!(cluster_ip(&c, "whoami"), ip);
@@ -113,8 +99,7 @@ fn nodeport_and_loadbalancer_answer_on_the_node() {
         "labs/services/specs/services/whoami-loadbalancer.yaml",
     ])
     .ok();
-    let node_ip = jsonpath(
-        &c,
+    let node_ip = c.jsonpath(
         &["get", "nodes"],
         "{.items[0].status.addresses[?(@.type==\"InternalIP\")].address}",
     );
@@ -264,7 +249,7 @@ fn traffic_spreads_over_endpoints_unless_pinned_by_client_ip() {
         "labs/services/solution/whoami-pod-2.yaml",
     ])
     .ok();
-    wait_ready(&c, &["whoami-2"]);
+    c.wait_ready("default", &["whoami-2"]);
     let ip = cluster_ip(&c, "whoami");
     eventually(10, || {
         let out = c.kubectl(&["get", "endpoints", "whoami"]).ok().stdout;
@@ -336,7 +321,7 @@ spec:
 "#,
     );
     c.kubectl(&["apply", "-f", manifest.to_str().unwrap()]).ok();
-    wait_ready(&c, &["multi"]);
+    c.wait_ready("default", &["multi"]);
     let ip = cluster_ip(&c, "multi");
     for (port, name) in [(81, "web"), (82, "alt")] {
         let body = eventually(10, || curl_from_sleep(&c, &format!("http://{ip}:{port}")));

@@ -512,6 +512,24 @@ impl Cluster {
         path
     }
 
+    /// Waits (up to 30 s) until the Pods `pods` of namespace `ns` are Ready.
+    #[track_caller]
+    pub fn wait_ready(&self, ns: &str, pods: &[&str]) {
+        let mut args = vec!["wait", "-n", ns, "--for=condition=Ready", "--timeout=30s"];
+        let names: Vec<String> = pods.iter().map(|p| format!("pod/{p}")).collect();
+        args.extend(names.iter().map(String::as_str));
+        self.kubectl(&args).ok();
+    }
+
+    /// `kubectl ARGS -o jsonpath=PATH`; panics unless kubectl succeeds.
+    #[track_caller]
+    pub fn jsonpath(&self, args: &[&str], path: &str) -> String {
+        let mut all = args.to_vec();
+        let output = format!("jsonpath={path}");
+        all.extend(["-o", &output]);
+        self.kubectl(&all).ok().stdout
+    }
+
     /// `kubectl ARGS -o json`, parsed; panics unless kubectl succeeds.
     #[track_caller]
     pub fn kubectl_json(&self, args: &[&str]) -> serde_json::Value {
