@@ -14,44 +14,69 @@
 //!   truncation) around `answer`. `server` is the edge: UDP and TCP sockets, `forward`
 //!   (upstreams from `resolv`, with a cache), `metrics`.
 //! - `kube_dns` keeps the `kube-system/kube-dns` Service and Endpoints pointing here.
+//!
+//! Everything with IO (`run`, `watch`, `server`, `forward`, `kube_dns`, the metrics) is behind
+//! the default feature `server`; without it the crate is the pure request path (`respond`,
+//! `answer`, `Records`) over hickory-proto and k8s-openapi's types, which the fuzz target in
+//! `fuzz/` builds in about a minute.
 
 mod answer;
+#[cfg(feature = "server")]
 mod config;
+#[cfg(feature = "server")]
 mod error;
+#[cfg(feature = "server")]
 mod forward;
+#[cfg(feature = "server")]
 mod kube_dns;
+#[cfg(feature = "server")]
 mod metrics;
+#[cfg(feature = "server")]
 mod metrics_server;
 mod parse;
 mod records;
+#[cfg(feature = "server")]
 mod resolv;
 mod respond;
 mod reverse;
+#[cfg(feature = "server")]
 mod server;
 mod slim;
 mod state;
+#[cfg(feature = "server")]
 mod watch;
 mod wire;
 
-use std::net::IpAddr;
-use std::sync::Arc;
-
-use arc_swap::ArcSwap;
-use hickory_proto::rr::Name;
-
 pub use answer::{Question, Reply, Response, SCHEMA_VERSION, answer};
+#[cfg(feature = "server")]
 pub use config::{Config, Readiness, Upstream};
+#[cfg(feature = "server")]
 pub use error::Error;
+#[cfg(feature = "server")]
 pub use kube_dns::kube_dns_objects;
 pub use records::{Options, PodMode, Records};
 pub use respond::{Outcome, Pending, respond};
 pub use wire::Transport;
 
+#[cfg(feature = "server")]
+use std::net::IpAddr;
+#[cfg(feature = "server")]
+use std::sync::Arc;
+
+#[cfg(feature = "server")]
+use arc_swap::ArcSwap;
+#[cfg(feature = "server")]
+use hickory_proto::rr::Name;
+
+#[cfg(feature = "server")]
 use crate::forward::Forwarder;
+#[cfg(feature = "server")]
 use crate::metrics::Metrics;
+#[cfg(feature = "server")]
 use crate::server::{Listeners, Shared};
 
 /// The most UDP workers per listen address.
+#[cfg(feature = "server")]
 const MAX_UDP_WORKERS: usize = 4;
 
 /// Serves DNS until `shutdown` resolves.
@@ -67,6 +92,7 @@ const MAX_UDP_WORKERS: usize = 4;
 /// Pods in `pods verified` mode) cluster-wide, and to patch Services and Endpoints in
 /// `kube-system`. Watch errors are retried with backoff and never end the run. The returned
 /// future is `Send` when `shutdown` is.
+#[cfg(feature = "server")]
 pub async fn run(
     client: kube::Client,
     config: Config,

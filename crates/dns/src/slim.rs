@@ -103,6 +103,7 @@ pub fn service(svc: &Service) -> (Key, SlimService) {
 }
 
 /// Whether the Service selects Pods (only for the programming-latency metric's label).
+#[cfg(feature = "server")]
 pub fn has_selector(svc: &Service) -> bool {
     svc.spec
         .as_ref()

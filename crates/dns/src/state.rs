@@ -11,10 +11,13 @@ use crate::slim::{Key, SlimService, SlimSlice};
 /// One step of a watch, already slimmed.
 #[derive(Debug)]
 pub enum Update<T> {
+    #[cfg(feature = "server")]
     Init,
     InitApply(Key, T),
     InitDone,
+    #[cfg(feature = "server")]
     Apply(Key, T),
+    #[cfg(feature = "server")]
     Delete(Key),
 }
 
@@ -40,6 +43,7 @@ impl<T: PartialEq> Table<T> {
     /// Applies one watch step; true when the live objects changed (or the first list ended).
     pub fn apply(&mut self, update: Update<T>) -> bool {
         match update {
+            #[cfg(feature = "server")]
             Update::Init => {
                 self.relist = Some(BTreeMap::new());
                 false
@@ -57,6 +61,7 @@ impl<T: PartialEq> Table<T> {
                 self.synced = true;
                 changed
             }
+            #[cfg(feature = "server")]
             Update::Apply(key, value) => {
                 if self.live.get(&key) == Some(&value) {
                     return false;
@@ -64,14 +69,17 @@ impl<T: PartialEq> Table<T> {
                 self.live.insert(key, value);
                 true
             }
+            #[cfg(feature = "server")]
             Update::Delete(key) => self.live.remove(&key).is_some(),
         }
     }
 
+    #[cfg(feature = "server")]
     pub fn synced(&self) -> bool {
         self.synced
     }
 
+    #[cfg(feature = "server")]
     pub fn get(&self, key: &Key) -> Option<&T> {
         self.live.get(key)
     }

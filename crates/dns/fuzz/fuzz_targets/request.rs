@@ -1,6 +1,7 @@
 //! The request path (`kubelite_dns::respond`) on arbitrary packets over a small cluster: it
 //! must never panic, and every reply must be a well-formed answer to the packet's ID that fits
-//! the transport. Run: `cargo +nightly fuzz run request -- -max_total_time=60`.
+//! the transport. Run (stable Rust is enough):
+//! `cargo fuzz run request --sanitizer none -- -max_total_time=60`.
 
 #![no_main]
 
