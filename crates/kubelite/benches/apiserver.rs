@@ -58,10 +58,7 @@ fn main() {
     let kubeconfig = c.kubeconfig();
     let pid = c.server_pid();
     let (creates, lists, tables, rss_stored) = c.in_netns(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = support::runtime();
         rt.block_on(async move {
             let kc = kube::config::Kubeconfig::read_from(&kubeconfig).unwrap();
             let config = Config::from_custom_kubeconfig(kc, &Default::default())

@@ -109,10 +109,7 @@ fn wait_dns(c: &Cluster) {
 fn programming_latency(c: &Cluster) -> Vec<Duration> {
     let kubeconfig = c.kubeconfig();
     c.in_netns(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let rt = support::runtime();
         let client = rt
             .block_on(support::admin_client(&kubeconfig))
             .expect("client");
@@ -152,10 +149,7 @@ fn programming_latency(c: &Cluster) -> Vec<Duration> {
 fn create_names(c: &Cluster) -> Vec<(String, String)> {
     let kubeconfig = c.kubeconfig();
     c.in_netns(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let rt = support::runtime();
         rt.block_on(async move {
             let client = support::admin_client(&kubeconfig).await.expect("client");
             let services: Api<Service> = Api::namespaced(client, "default");

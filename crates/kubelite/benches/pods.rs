@@ -168,10 +168,7 @@ fn main() {
     let before = {
         let kubeconfig = kubeconfig.clone();
         c.in_netns(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let rt = support::runtime();
             rt.block_on(async move { wait_node_ready(&client(&kubeconfig).await).await });
         });
         std::thread::sleep(Duration::from_secs(1));
@@ -179,10 +176,7 @@ fn main() {
     };
 
     let times = c.in_netns(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let rt = support::runtime();
         rt.block_on(async move { create_and_time(client(&kubeconfig).await).await })
     });
     std::thread::sleep(Duration::from_secs(1));

@@ -162,10 +162,7 @@ fn first_connect(addr: SocketAddr, deadline: Instant) -> Instant {
 fn programming_latency(c: &Cluster) -> Vec<Duration> {
     let kubeconfig = c.kubeconfig();
     c.in_netns(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let rt = support::runtime();
         let client = rt
             .block_on(support::admin_client(&kubeconfig))
             .expect("client");
@@ -414,10 +411,7 @@ fn scale_at(services: usize) -> (Vec<Duration>, Scale) {
     let ns = scale_namespace();
     ns.in_netns(move || {
         with_listener(|| {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let rt = support::runtime();
             let direct = connect_latency(SocketAddr::from((LISTENER, 8080)));
             let snap = snapshot(services);
             let (first, _) = rt.block_on(full_sync(&snap));

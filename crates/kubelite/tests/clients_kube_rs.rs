@@ -29,10 +29,7 @@ where
 {
     let kubeconfig: PathBuf = c.kubeconfig();
     c.in_netns(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
+        let runtime = support::runtime();
         runtime.block_on(async move {
             let kc = Kubeconfig::read_from(&kubeconfig).expect("read kubeconfig");
             let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())

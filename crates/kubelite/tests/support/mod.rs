@@ -221,10 +221,7 @@ impl Cluster {
         let start = Instant::now();
         self.spawn_server(&[]);
         self.in_netns(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let rt = runtime();
             rt.block_on(async {
                 loop {
                     assert!(
@@ -437,6 +434,15 @@ impl Cluster {
     pub fn netns_path(&self) -> PathBuf {
         PathBuf::from(format!("/proc/{}/ns/net", self.target_pid()))
     }
+}
+
+/// A current-thread tokio runtime, for client code run inside the cluster's network namespace
+/// (see [`Cluster::in_netns`]).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 /// A kube-rs client for the cluster admin, once the kubeconfig exists.
