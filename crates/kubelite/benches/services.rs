@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::Service;
 use kube::Api;
 use kube::api::PostParams;
+use kubelite_proxy::shared::SharedChains;
 use kubelite_proxy::snapshot::{
     Endpoint, Protocol, ServiceInfo, ServiceName, ServicePort, ServiceState,
 };
@@ -269,7 +270,8 @@ fn snapshot(services: usize) -> Snapshot {
 struct FullSync {
     /// plan + transaction + render (pure, in process).
     compute: Duration,
-    /// `nft -j list table` (the proxier lists the table before every full sync).
+    /// `nft -j list chains` and `nft -j -t list sets` (the proxier lists the names of the
+    /// table's chains and sets before every full sync).
     list: Duration,
     /// `nft -f -` of the whole script.
     apply: Duration,
@@ -282,7 +284,8 @@ impl FullSync {
     }
 }
 
-/// One full sync as the proxier does it: plan, list the table, build and apply the transaction.
+/// One full sync as the proxier does it: plan, list the table's chains and sets, build and
+/// apply the transaction.
 async fn full_sync(snapshot: &Snapshot) -> (FullSync, Ruleset) {
     let start = Instant::now();
     let ruleset = plan(snapshot, &node());
@@ -310,10 +313,11 @@ async fn full_sync(snapshot: &Snapshot) -> (FullSync, Ruleset) {
 }
 
 /// Adds `PARTIALS` Services one at a time by partial syncs (plan the Service, element claims,
-/// transaction, `nft -f -`), as the proxier does for one created Service.
+/// shared chains, transaction, `nft -f -`), as the proxier does for one created Service.
 async fn partial_adds(services: usize, applied: &Ruleset) -> Vec<Duration> {
     let node = node();
     let mut elements = transaction::claims(applied);
+    let mut shared = SharedChains::of(applied);
     let mut times = Vec::new();
     for k in 0..PARTIALS {
         let state = synthetic(services + k);
@@ -321,6 +325,7 @@ async fn partial_adds(services: usize, applied: &Ruleset) -> Vec<Duration> {
         let start = Instant::now();
         let rules = kubelite_proxy::plan::plan_service(&state, &node);
         let changes = elements.replace(&name, &BTreeMap::new(), &rules.elements);
+        let shared_change = shared.update([(None, Some(&rules))], &node);
         let tx = transaction::partial(
             &[ServiceChange {
                 name: &name,
@@ -328,6 +333,7 @@ async fn partial_adds(services: usize, applied: &Ruleset) -> Vec<Duration> {
                 new: Some(&rules),
             }],
             &changes,
+            &shared_change,
             &[],
         );
         nft::apply(&tx.ops).await.expect("nft apply (partial)");

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use crate::fixtures::{ep, node, sample, service, state};
 use crate::plan::plan;
 use crate::render::render;
+use crate::shared::SharedChains;
 use crate::transaction::{Existing, ServiceChange, claims, full, partial};
 
 fn check(name: &str, script: &str) {
@@ -24,9 +25,14 @@ fn full_sync_of_the_sample() {
 fn full_sync_removes_leftovers() {
     let ruleset = plan(&BTreeMap::new(), &node());
     let existing = Existing {
-        chains: ["services", "endpoint-AAAAAAAA-ns/gone/tcp/__10.42.0.9/80"]
-            .map(String::from)
-            .into(),
+        chains: [
+            "services",
+            "nodeport-endpoints-check",
+            "endpoint-AAAAAAAA-ns/gone/tcp/__10.42.0.9/80",
+            "cluster-endpoints-7",
+        ]
+        .map(String::from)
+        .into(),
         sets: [
             "affinity-AAAAAAAA-ns/gone/tcp/__10.42.0.9/80",
             "cluster-ips",
@@ -38,7 +44,10 @@ fn full_sync_removes_leftovers() {
     let tx = full(&ruleset, &claims(&ruleset), &existing, &stale);
     assert_eq!(
         tx.stale_chains,
-        ["endpoint-AAAAAAAA-ns/gone/tcp/__10.42.0.9/80"]
+        [
+            "cluster-endpoints-7",
+            "endpoint-AAAAAAAA-ns/gone/tcp/__10.42.0.9/80"
+        ]
     );
     check("full_sync_leftovers", &render(&tx.ops));
 }
@@ -95,8 +104,11 @@ fn partial_syncs() {
         ));
         changes.push(ServiceChange { name, old, new });
     }
-    let tx = partial(&changes, &element_changes, &[]);
-    assert_eq!(tx.stale_chains.len(), 3, "{:?}", tx.stale_chains);
+    let shared = SharedChains::of(&ruleset).update(changes.iter().map(|c| (c.old, c.new)), &node);
+    let tx = partial(&changes, &element_changes, &shared, &[]);
+    // whoami was the only Service with two endpoints on the shared-chain path (sticky has
+    // its own chains); whoami-np's chains are still used by whoami-lb and dns.
+    assert_eq!(tx.stale_chains, ["cluster-endpoints-2"]);
     check("partial_sync", &render(&tx.ops));
     assert_eq!(elements, claims(&next));
 }

@@ -7,7 +7,8 @@
 //! `watch` (kube-runtime watches, slimmed on ingest) → `tracker` ({previous, current} per
 //! Service, no-ops dropped) → [`Snapshot`] → [`plan`] (pure) → [`Ruleset`] → `transaction`
 //! (full or partial, pure) → [`render`] (nft text) → `nft` (one `nft -f -` per sync). `sync`
-//! holds what was applied; `runner` decides when to sync. `conntrack` flushes stale UDP flows
+//! holds what was applied (with `elements` and `shared` counting who claims each element and
+//! shared chain); `runner` decides when to sync. `conntrack` flushes stale UDP flows
 //! and `metrics` serves Prometheus text.
 
 pub mod config;
@@ -22,6 +23,7 @@ pub mod node;
 pub mod plan;
 pub mod render;
 mod runner;
+pub mod shared;
 pub mod snapshot;
 mod sync;
 mod sysctl;

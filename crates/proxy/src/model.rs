@@ -2,7 +2,7 @@
 //! typed (matches plus one statement) rather than strings, so the packet tracer in the tests
 //! can evaluate them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
@@ -109,6 +109,10 @@ pub enum Match {
     Dport(Protocol, u16),
     /// `mark and <mark> == 0`
     MasqueradeMarkUnset,
+    /// `ct status dnat`
+    CtStatusDnat,
+    /// `ip saddr . ip daddr @set`
+    SaddrDaddrInSet(Set),
 }
 
 /// How a verdict map is keyed.
@@ -141,6 +145,14 @@ pub enum Stmt {
     UpdateAffinity(String),
     /// `dnat to <ip>:<port>` (the rule must match an L4 protocol)
     Dnat(Ipv4Addr, u16),
+    /// `dnat ip to <key> . numgen random mod N map @map`: a random endpoint among the N
+    /// elements `<key> . 0` … `<key> . N-1` (the rule must match the map's protocol). `<key>`
+    /// is `ip daddr . <proto> dport` or `<proto> dport`, as the map is keyed. No element for
+    /// the index: the rule does not match.
+    DnatFromMap {
+        map: DataMap,
+        endpoints: u32,
+    },
 }
 
 /// The table-wide verdict maps.
@@ -152,17 +164,32 @@ pub enum Map {
     NoEndpointNodePorts,
 }
 
+/// The table-wide data maps from an entry point and an index to an endpoint (`ip . port`),
+/// one per protocol: nft 1.0.6 cannot add a rule using a map typed by the generic
+/// `meta l4proto . th dport` once that map is in the kernel, so each map pins its protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DataMap {
+    /// Keyed `ip daddr . <proto> dport . index`: ClusterIPs, externalIPs, LoadBalancer IPs.
+    ServiceEndpoints(Protocol),
+    /// Keyed `<proto> dport . index`: NodePorts.
+    NodePortEndpoints(Protocol),
+}
+
 /// The table-wide sets (affinity sets are per endpoint, see [`AffinitySet`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Set {
     ClusterIps,
     NodePortIps,
+    /// `ip . ip` for each endpoint on the shared-chain path: a packet DNATed from that
+    /// endpoint to itself (a Pod reaching itself through its Service) is masqueraded.
+    HairpinIps,
 }
 
 /// A map or set an element belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Container {
     Map(Map),
+    DataMap(DataMap),
     Set(Set),
 }
 
@@ -172,9 +199,15 @@ pub enum Key {
     Ip(Ipv4Addr),
     IpProtoPort(Ipv4Addr, Protocol, u16),
     ProtoPort(Protocol, u16),
+    /// An entry point's `ip . port` and an endpoint index (the protocol is the map's).
+    IpPortIndex(Ipv4Addr, u16, u32),
+    /// A NodePort and an endpoint index (the protocol is the map's).
+    PortIndex(u16, u32),
+    /// `ip . ip`
+    IpPair(Ipv4Addr, Ipv4Addr),
 }
 
-/// A verdict-map element's value (sets have none).
+/// An element's value: a verdict (verdict maps), an endpoint (data maps), or none (sets).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Value {
     None,
@@ -182,6 +215,28 @@ pub enum Value {
     Drop,
     /// `goto reject-chain`: `reject` itself is not a valid verdict in a map.
     Reject,
+    /// `ip . port`
+    Endpoint(Ipv4Addr, u16),
+}
+
+/// Where traffic enters a shared endpoint chain from, which decides its masquerade rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Entry {
+    /// A ClusterIP (`@service-ips`): masquerade unless from the Pod network.
+    ClusterIp,
+    /// An externalIP, LoadBalancer IP or 127.0.0.1 (`@service-ips`): always masquerade.
+    External,
+    /// A NodePort (`@service-nodeports`): always masquerade.
+    NodePort,
+}
+
+/// A chain every Service port of the shared-chain path with `endpoints` endpoints for an
+/// `entry` goes to: it marks for masquerade as the entry needs and DNATs to a random one of
+/// the entry point's endpoints in the data maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SharedChain {
+    pub entry: Entry,
+    pub endpoints: u32,
 }
 
 /// A per-endpoint ClientIP affinity set.
@@ -190,22 +245,27 @@ pub struct AffinitySet {
     pub timeout: u32,
 }
 
-/// Everything one Service contributes: its chains, affinity sets and map elements. Chain and
-/// set names embed the Service's name, so fragments never share them; elements may collide
-/// (two Services claiming one external IP and port) and are resolved by `elements`.
+/// Everything one Service contributes: its own chains and affinity sets (Services with
+/// ClientIP affinity or `externalTrafficPolicy: Local`), the shared chains its elements go to,
+/// and its map and set elements. Chain and set names embed the Service's name, so fragments
+/// never share them; shared chains are counted by `shared`; elements may collide (two
+/// Services claiming one external IP and port, or one endpoint IP in `@hairpin-ips`) and are
+/// resolved by `elements`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceRules {
     pub chains: BTreeMap<String, Chain>,
     pub sets: BTreeMap<String, AffinitySet>,
+    pub shared: BTreeSet<SharedChain>,
     pub elements: BTreeMap<(Container, Key), Value>,
 }
 
-/// The whole table: the fixed chains (base chains and helpers, which depend only on the node)
-/// and each Service's fragment. Elements of the fixed sets that depend on the node (its IPs)
-/// are in `node_elements`.
+/// The whole table: the fixed chains (base chains and helpers, which depend only on the node),
+/// the shared endpoint chains some Service uses, and each Service's fragment. Elements of the
+/// fixed sets that depend on the node (its IPs) are in `node_elements`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ruleset {
     pub fixed: BTreeMap<&'static str, Chain>,
+    pub shared: BTreeMap<String, Chain>,
     pub node_elements: BTreeMap<(Container, Key), Value>,
     pub services: BTreeMap<ServiceName, ServiceRules>,
 }

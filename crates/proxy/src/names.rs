@@ -12,13 +12,26 @@
 //! per-Service chain (the stale-chain sweep relies on it). The longest possible name (three
 //! 63-character names, 8-character prefix and hash, an IPv4 endpoint) is about 240 characters,
 //! under nftables' 256-character limit, so names are never truncated.
+//!
+//! The shared endpoint chains are named after their entry and endpoint count:
+//! `cluster-endpoints-N`, `external-endpoints-N`, `nodeport-endpoints-N`.
 
 use std::net::Ipv4Addr;
 
 use data_encoding::BASE32;
 use ring::digest::{SHA256, digest};
 
+use crate::model::{Entry, SharedChain};
 use crate::snapshot::{Protocol, ServicePortName};
+
+/// A shared chain's prefix.
+fn shared_prefix(entry: Entry) -> &'static str {
+    match entry {
+        Entry::ClusterIp => "cluster-endpoints-",
+        Entry::External => "external-endpoints-",
+        Entry::NodePort => "nodeport-endpoints-",
+    }
+}
 
 /// Prefix of the chain holding a Service port's endpoints for `Cluster` traffic policy.
 pub const SERVICE_PREFIX: &str = "service-";
@@ -34,6 +47,27 @@ pub const AFFINITY_PREFIX: &str = "affinity-";
 /// Whether `chain` is a per-Service chain (see the module docs).
 pub fn is_service_chain(chain: &str) -> bool {
     chain.contains('/')
+}
+
+/// Whether `chain` is a shared endpoint chain: one of the prefixes and a number (so the fixed
+/// `nodeport-endpoints-check` is not one).
+pub fn is_shared_chain(chain: &str) -> bool {
+    [Entry::ClusterIp, Entry::External, Entry::NodePort]
+        .into_iter()
+        .filter_map(|entry| chain.strip_prefix(shared_prefix(entry)))
+        .any(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether `chain` is one a sync may find unused and delete: a per-Service or a shared chain.
+pub fn is_collectable_chain(chain: &str) -> bool {
+    is_service_chain(chain) || is_shared_chain(chain)
+}
+
+impl SharedChain {
+    /// `cluster-endpoints-N`, `external-endpoints-N` or `nodeport-endpoints-N`.
+    pub fn name(&self) -> String {
+        format!("{}{}", shared_prefix(self.entry), self.endpoints)
+    }
 }
 
 /// Whether `set` is an affinity set.
@@ -123,6 +157,32 @@ mod tests {
         assert!(ep.ends_with("-ns1/svc1/tcp/p80__10.180.0.1/80"), "{ep}");
         assert!(is_service_chain(&ep));
         assert!(!is_service_chain("nat-prerouting"));
+    }
+
+    #[test]
+    fn shared_chain_names() {
+        let chain = |entry, endpoints| SharedChain { entry, endpoints }.name();
+        assert_eq!(chain(Entry::ClusterIp, 10), "cluster-endpoints-10");
+        assert_eq!(chain(Entry::External, 1), "external-endpoints-1");
+        assert_eq!(chain(Entry::NodePort, 3), "nodeport-endpoints-3");
+        for name in [
+            "cluster-endpoints-10",
+            "external-endpoints-1",
+            "nodeport-endpoints-3",
+        ] {
+            assert!(is_shared_chain(name), "{name}");
+            assert!(is_collectable_chain(name), "{name}");
+        }
+        for name in [
+            "nodeport-endpoints-check",
+            "cluster-endpoints-",
+            "services",
+            "cluster-ips-check",
+        ] {
+            assert!(!is_shared_chain(name), "{name}");
+            assert!(!is_collectable_chain(name), "{name}");
+        }
+        assert!(is_collectable_chain("service-AAAAAAAA-ns/svc/tcp/"));
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Running `nft`: a script in through stdin as one atomic transaction (as knftables does), and
-//! the names of the chains and sets currently in our table.
+//! the names of the chains and sets currently in our table. The names come from
+//! `nft -j list chains` and `nft -j -t list sets` (terse: without elements), never from
+//! `nft list table`, which would print every rule and element (20 s at 10,000 Services).
 
+use std::collections::BTreeSet;
 use std::process::Stdio;
 
 use tokio::io::AsyncWriteExt;
@@ -65,13 +68,12 @@ pub async fn apply(ops: &[Op]) -> Result<(), Error> {
 
 /// The chains and sets in our table; empty if the table does not exist.
 pub async fn existing() -> Result<Existing, Error> {
-    match run_nft(&["-j", "list", "table", FAMILY, TABLE], None).await {
-        Ok(json) => Ok(parse_existing(&json)),
-        Err(Error::Command { message, .. }) if message.contains("No such file or directory") => {
-            Ok(Existing::default())
-        }
-        Err(e) => Err(e),
-    }
+    let chains = run_nft(&["-j", "list", "chains", FAMILY], None).await?;
+    let sets = run_nft(&["-j", "-t", "list", "sets", FAMILY], None).await?;
+    Ok(Existing {
+        chains: names_in_table(&chains, "chain"),
+        sets: names_in_table(&sets, "set"),
+    })
 }
 
 /// Removes our table (at shutdown); a missing table is not an error.
@@ -80,21 +82,21 @@ pub async fn delete_table() -> Result<(), Error> {
     run_nft(&["-f", "-"], Some(&script)).await.map(|_| ())
 }
 
-/// The chain and set names in `nft -j list table` output.
-fn parse_existing(json: &str) -> Existing {
-    let mut existing = Existing::default();
+/// The names of the `kind` objects (`chain`, `set`) of our table in a `nft -j list` output of
+/// the whole family.
+fn names_in_table(json: &str, kind: &str) -> BTreeSet<String> {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(json) else {
-        return existing;
+        return BTreeSet::new();
     };
-    for item in value["nftables"].as_array().into_iter().flatten() {
-        if let Some(name) = item["chain"]["name"].as_str() {
-            existing.chains.insert(name.to_string());
-        }
-        if let Some(name) = item["set"]["name"].as_str() {
-            existing.sets.insert(name.to_string());
-        }
-    }
-    existing
+    value["nftables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|item| &item[kind])
+        .filter(|object| object["table"] == TABLE)
+        .filter_map(|object| object["name"].as_str())
+        .map(String::from)
+        .collect()
 }
 
 #[cfg(test)]
@@ -102,20 +104,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_the_listing() {
-        let json = r#"{"nftables": [{"metainfo": {"version": "1.0.6"}},
-            {"table": {"family": "ip", "name": "kubelite"}},
+    fn parses_the_listings() {
+        let chains = r#"{"nftables": [{"metainfo": {"version": "1.0.6"}},
             {"chain": {"family": "ip", "table": "kubelite", "name": "services"}},
             {"chain": {"family": "ip", "table": "kubelite", "name": "endpoint-X-a/b/tcp/__1.2.3.4/80"}},
-            {"set": {"family": "ip", "name": "affinity-X", "type": "ipv4_addr"}},
-            {"map": {"family": "ip", "name": "service-ips"}},
-            {"rule": {"chain": "services", "expr": []}}]}"#;
-        let e = parse_existing(json);
+            {"chain": {"family": "ip", "table": "other", "name": "foo"}}]}"#;
         assert_eq!(
-            e.chains.into_iter().collect::<Vec<_>>(),
+            names_in_table(chains, "chain")
+                .into_iter()
+                .collect::<Vec<_>>(),
             ["endpoint-X-a/b/tcp/__1.2.3.4/80", "services"]
         );
-        assert_eq!(e.sets.into_iter().collect::<Vec<_>>(), ["affinity-X"]);
-        assert_eq!(parse_existing("not json"), Existing::default());
+        let sets = r#"{"nftables": [{"metainfo": {"version": "1.0.6"}},
+            {"set": {"family": "ip", "name": "affinity-X", "table": "kubelite", "type": "ipv4_addr"}},
+            {"set": {"family": "ip", "name": "affinity-X", "table": "other", "type": "ipv4_addr"}},
+            {"set": {"family": "ip", "name": "hairpin-ips", "table": "kubelite"}}]}"#;
+        assert_eq!(
+            names_in_table(sets, "set").into_iter().collect::<Vec<_>>(),
+            ["affinity-X", "hairpin-ips"]
+        );
+        assert!(names_in_table("not json", "set").is_empty());
     }
 }

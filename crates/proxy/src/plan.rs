@@ -3,11 +3,23 @@
 //!
 //! The shape is kube-proxy's nftables mode (`pkg/proxy/nftables/proxier.go`, see README.md for
 //! the hooks): one verdict-map lookup on `daddr . proto . port` for ClusterIPs, externalIPs and
-//! load-balancer IPs, one on `proto . port` for NodePorts on the node's addresses, then a chain
-//! per Service port choosing an endpoint with `numgen random`, and a chain per endpoint that
-//! marks hairpin traffic for masquerade and DNATs. kubelite adds one thing: NodePorts and
-//! LoadBalancer ports also answer on 127.0.0.1 (NodePorts through `@nodeport-ips`, LoadBalancer
-//! ports as `service-ips` elements for 127.0.0.1), which needs `route_localnet` and masquerade.
+//! load-balancer IPs, and one on `proto . port` for NodePorts on the node's addresses. kubelite
+//! adds: NodePorts and LoadBalancer ports also answer on 127.0.0.1 (NodePorts through
+//! `@nodeport-ips`, LoadBalancer ports as `service-ips` elements for 127.0.0.1), which needs
+//! `route_localnet` and masquerade.
+//!
+//! After the dispatch a Service port takes one of two paths (README.md says why):
+//!
+//! - the *shared-chain path*, for every port without ClientIP affinity and without
+//!   `externalTrafficPolicy: Local` on external entry points: each entry point's element goes
+//!   to a chain shared by all entries of its kind with as many endpoints
+//!   (`cluster-endpoints-N`, `external-endpoints-N`, `nodeport-endpoints-N`), which marks for
+//!   masquerade as the entry needs and DNATs through a data map keyed by the entry point and
+//!   `numgen random mod N` to that entry point's endpoint list. Hairpin traffic is caught in
+//!   postrouting by `@hairpin-ips`. A Service adds only elements, never chains or rules.
+//! - *per-Service chains* (kube-proxy's), for the rest: a chain per Service port choosing an
+//!   endpoint with `numgen random` (after the affinity sets), and a chain per endpoint that
+//!   marks hairpin traffic for masquerade, records affinity and DNATs.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -15,14 +27,14 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 
 use crate::model::{
-    AffinitySet, BaseChain, Chain, Container, Hook, Key, Map, Match, Rule, Ruleset, ServiceRules,
-    Set, Stmt, Value, VmapKey,
+    AffinitySet, BaseChain, Chain, Container, DataMap, Entry, Hook, Key, Map, Match, Rule, Ruleset,
+    ServiceRules, Set, SharedChain, Stmt, Value, VmapKey,
 };
 use crate::names::{
     EXTERNAL_PREFIX, LOCAL_PREFIX, SERVICE_PREFIX, affinity_set, endpoint_chain, service_chain,
 };
 use crate::node::NodeInfo;
-use crate::snapshot::{Endpoint, ServiceState, Snapshot};
+use crate::snapshot::{Endpoint, Protocol, ServicePort, ServicePortName, ServiceState, Snapshot};
 
 // The fixed chains.
 pub const FILTER_PREROUTING: &str = "filter-prerouting";
@@ -43,16 +55,54 @@ pub const MASQUERADING: &str = "masquerading";
 
 const LOCALHOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
+/// The protocols a Service port can have: each has its own data maps.
+pub const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Sctp];
+
 /// The whole ruleset for `snapshot` on `node`.
 pub fn plan(snapshot: &Snapshot, node: &NodeInfo) -> Ruleset {
+    let services: BTreeMap<_, _> = snapshot
+        .iter()
+        .map(|(name, state)| (name.clone(), plan_service(state, node)))
+        .collect();
+    let shared = services
+        .values()
+        .flat_map(|rules| rules.shared.iter())
+        .map(|sc| (sc.name(), shared_chain(*sc, node)))
+        .collect();
     Ruleset {
         fixed: fixed_chains(node),
+        shared,
         node_elements: node_elements(node),
-        services: snapshot
-            .iter()
-            .map(|(name, state)| (name.clone(), plan_service(state, node)))
-            .collect(),
+        services,
     }
+}
+
+/// A shared endpoint chain: the masquerade mark its entry needs, then one DNAT per protocol
+/// through that protocol's data map.
+pub fn shared_chain(chain: SharedChain, node: &NodeInfo) -> Chain {
+    let masquerade = Stmt::Jump(MARK_FOR_MASQUERADE.into());
+    let mut rules = vec![match chain.entry {
+        // Traffic from outside the Pod network (the node itself, or a host routing the
+        // service CIDR here) is masqueraded so replies return through this node.
+        Entry::ClusterIp => Rule::new(vec![Match::SaddrNotIn(node.cluster_cidr)], masquerade),
+        // External traffic may be sent to another node's endpoint: masquerade so the reply
+        // comes back through this one.
+        Entry::External | Entry::NodePort => Rule::new(vec![], masquerade),
+    }];
+    for proto in PROTOCOLS {
+        let map = match chain.entry {
+            Entry::ClusterIp | Entry::External => DataMap::ServiceEndpoints(proto),
+            Entry::NodePort => DataMap::NodePortEndpoints(proto),
+        };
+        rules.push(Rule::new(
+            vec![Match::L4Proto(proto)],
+            Stmt::DnatFromMap {
+                map,
+                endpoints: chain.endpoints,
+            },
+        ));
+    }
+    Chain::regular(rules)
 }
 
 fn base(nat: bool, hook: Hook, priority: i32) -> Option<BaseChain> {
@@ -147,7 +197,14 @@ pub fn fixed_chains(node: &NodeInfo) -> BTreeMap<&'static str, Chain> {
             chain(
                 base(true, Hook::Postrouting, 100),
                 None,
-                vec![Rule::new(vec![], Stmt::Jump(MASQUERADING.into()))],
+                vec![
+                    Rule::commented(
+                        vec![Match::CtStatusDnat, Match::SaddrDaddrInSet(Set::HairpinIps)],
+                        Stmt::Jump(MARK_FOR_MASQUERADE.into()),
+                        "hairpin: an endpoint reaching itself through its Service",
+                    ),
+                    Rule::new(vec![], Stmt::Jump(MASQUERADING.into())),
+                ],
             ),
         ),
         (
@@ -234,21 +291,40 @@ pub(crate) fn usable<'a>(
     endpoints.filter(|e| e.serving && e.terminating).collect()
 }
 
-/// One Service's chains, affinity sets and elements.
+/// One Service's chains, affinity sets, shared chains and elements.
 pub fn plan_service(state: &ServiceState, node: &NodeInfo) -> ServiceRules {
-    let svc = &state.service;
     let mut out = ServiceRules::default();
-    for port in &svc.ports {
-        let spn = svc.port_name(port);
-        let proto = port.protocol;
-        let all = state.endpoints_of(port);
-        let cluster_eps = usable(all.iter());
-        let local_eps = usable(
-            all.iter()
-                .filter(|e| e.node_name.as_deref() == Some(node.name.as_str())),
-        );
-        let has_endpoints = !cluster_eps.is_empty();
+    for port in &state.service.ports {
+        let plan = PortPlan::new(state, port, node);
+        if plan.shared_path {
+            plan.shared(&mut out);
+        } else {
+            plan.chains(node, &mut out);
+        }
+    }
+    out
+}
 
+/// One Service port's entry points and endpoint lists, before they become elements and chains.
+struct PortPlan<'a> {
+    state: &'a ServiceState,
+    spn: ServicePortName,
+    proto: Protocol,
+    port: u16,
+    node_port: Option<u16>,
+    /// externalIPs, LoadBalancer IPs, and 127.0.0.1 for LoadBalancer Services.
+    external_ips: Vec<Ipv4Addr>,
+    cluster_eps: Vec<&'a Endpoint>,
+    local_eps: Vec<&'a Endpoint>,
+    externally_accessible: bool,
+    /// Whether the port takes the shared-chain path (see the module docs).
+    shared_path: bool,
+}
+
+impl<'a> PortPlan<'a> {
+    fn new(state: &'a ServiceState, port: &ServicePort, node: &NodeInfo) -> PortPlan<'a> {
+        let svc = &state.service;
+        let all = state.endpoints_of(port);
         // LoadBalancer ports answer on 127.0.0.1 too.
         let mut external_ips: Vec<Ipv4Addr> = svc
             .external_ips
@@ -260,91 +336,230 @@ pub fn plan_service(state: &ServiceState, node: &NodeInfo) -> ServiceRules {
             external_ips.push(LOCALHOST);
         }
         let externally_accessible = port.node_port.is_some() || !external_ips.is_empty();
+        PortPlan {
+            state,
+            spn: svc.port_name(port),
+            proto: port.protocol,
+            port: port.port,
+            node_port: port.node_port,
+            external_ips,
+            cluster_eps: usable(all.iter()),
+            local_eps: usable(
+                all.iter()
+                    .filter(|e| e.node_name.as_deref() == Some(node.name.as_str())),
+            ),
+            externally_accessible,
+            shared_path: svc.affinity_timeout.is_none()
+                && !(svc.external_local && externally_accessible),
+        }
+    }
 
-        // Cluster endpoints are needed for Cluster policies, and for short-circuiting pod and
-        // node traffic to external destinations under `externalTrafficPolicy: Local`.
-        let uses_cluster = !svc.internal_local || externally_accessible;
-        let uses_local = svc.internal_local || (svc.external_local && externally_accessible);
-        let cluster_chain = service_chain(SERVICE_PREFIX, &spn);
-        let local_chain = service_chain(LOCAL_PREFIX, &spn);
-        let external_chain = service_chain(EXTERNAL_PREFIX, &spn);
+    fn has_endpoints(&self) -> bool {
+        !self.cluster_eps.is_empty()
+    }
 
-        let (internal_chain, has_internal) = if svc.internal_local {
-            (&local_chain, !local_eps.is_empty())
+    /// The endpoints for ClusterIP traffic (`internalTrafficPolicy`).
+    fn internal_eps(&self) -> &[&'a Endpoint] {
+        if self.state.service.internal_local {
+            &self.local_eps
         } else {
-            (&cluster_chain, has_endpoints)
-        };
-        let (external_policy_chain, has_external) = if svc.external_local {
-            (&local_chain, !local_eps.is_empty())
+            &self.cluster_eps
+        }
+    }
+
+    /// The endpoints for external traffic (`externalTrafficPolicy`).
+    fn external_eps(&self) -> &[&'a Endpoint] {
+        if self.state.service.external_local {
+            &self.local_eps
         } else {
-            (&cluster_chain, has_endpoints)
-        };
-        let uses_external_chain = has_endpoints && externally_accessible;
-        // With no endpoints at all, reject at once; with endpoints elsewhere but none here for a
-        // Local policy, drop, as kube-proxy does.
-        let internal_verdict = if has_endpoints {
+            &self.cluster_eps
+        }
+    }
+
+    fn ip_key(&self, ip: Ipv4Addr) -> Key {
+        Key::IpProtoPort(ip, self.proto, self.port)
+    }
+
+    /// The elements both paths share: `@cluster-ips`, and the no-endpoint verdicts. With no
+    /// endpoints at all, reject at once; with endpoints elsewhere but none here for a Local
+    /// policy, drop, as kube-proxy does.
+    fn no_endpoint_elements(&self, out: &mut ServiceRules) {
+        let cip = self.state.service.cluster_ip;
+        let verdict = if self.has_endpoints() {
             Value::Drop
         } else {
             Value::Reject
         };
-        let external_verdict = internal_verdict.clone();
-
         let mut element = |c: Container, key: Key, value: Value| {
             out.elements.insert((c, key), value);
         };
-        let cip = svc.cluster_ip;
         element(Container::Set(Set::ClusterIps), Key::Ip(cip), Value::None);
-        let ip_key = |ip| Key::IpProtoPort(ip, proto, port.port);
-        if has_internal {
-            element(
-                Container::Map(Map::ServiceIps),
-                ip_key(cip),
-                Value::Goto(internal_chain.clone()),
-            );
-        } else {
+        if self.internal_eps().is_empty() {
             element(
                 Container::Map(Map::NoEndpointServices),
-                ip_key(cip),
-                internal_verdict,
+                self.ip_key(cip),
+                verdict.clone(),
             );
         }
-        for &ip in &external_ips {
-            if uses_external_chain {
-                element(
-                    Container::Map(Map::ServiceIps),
-                    ip_key(ip),
-                    Value::Goto(external_chain.clone()),
-                );
-            }
+        let has_external = !self.external_eps().is_empty();
+        for &ip in &self.external_ips {
             // Node traffic to 127.0.0.1 is always short-circuited to the cluster endpoints,
             // so only "no endpoints at all" applies to it.
-            if !has_external && (ip != LOCALHOST || !has_endpoints) {
+            if !has_external && (ip != LOCALHOST || !self.has_endpoints()) {
                 element(
                     Container::Map(Map::NoEndpointServices),
-                    ip_key(ip),
-                    external_verdict.clone(),
+                    self.ip_key(ip),
+                    verdict.clone(),
                 );
             }
         }
-        if let Some(node_port) = port.node_port {
-            let key = Key::ProtoPort(proto, node_port);
-            if uses_external_chain {
-                element(
+        if let Some(node_port) = self.node_port
+            && !has_external
+        {
+            element(
+                Container::Map(Map::NoEndpointNodePorts),
+                Key::ProtoPort(self.proto, node_port),
+                verdict,
+            );
+        }
+    }
+
+    /// The shared-chain path: each entry point gets its endpoint list as data-map elements
+    /// and a dispatch element to the shared chain for its entry kind and endpoint count.
+    fn shared(&self, out: &mut ServiceRules) {
+        self.no_endpoint_elements(out);
+        let cip = self.state.service.cluster_ip;
+        let internal = self.internal_eps();
+        if !internal.is_empty() {
+            self.entry(
+                out,
+                Entry::ClusterIp,
+                (Container::Map(Map::ServiceIps), self.ip_key(cip)),
+                internal,
+                |i| {
+                    (
+                        Container::DataMap(DataMap::ServiceEndpoints(self.proto)),
+                        Key::IpPortIndex(cip, self.port, i),
+                    )
+                },
+            );
+        }
+        // Without `externalTrafficPolicy: Local` external traffic uses the cluster endpoints.
+        if !self.has_endpoints() {
+            return;
+        }
+        let eps = &self.cluster_eps;
+        for &ip in &self.external_ips {
+            self.entry(
+                out,
+                Entry::External,
+                (Container::Map(Map::ServiceIps), self.ip_key(ip)),
+                eps,
+                |i| {
+                    (
+                        Container::DataMap(DataMap::ServiceEndpoints(self.proto)),
+                        Key::IpPortIndex(ip, self.port, i),
+                    )
+                },
+            );
+        }
+        if let Some(node_port) = self.node_port {
+            self.entry(
+                out,
+                Entry::NodePort,
+                (
                     Container::Map(Map::ServiceNodePorts),
-                    key,
+                    Key::ProtoPort(self.proto, node_port),
+                ),
+                eps,
+                |i| {
+                    (
+                        Container::DataMap(DataMap::NodePortEndpoints(self.proto)),
+                        Key::PortIndex(node_port, i),
+                    )
+                },
+            );
+        }
+    }
+
+    /// One entry point on the shared-chain path: `dispatch` goes to the shared chain for
+    /// `eps.len()`, and `data(i)` holds the i-th endpoint; each endpoint gets its hairpin pair.
+    fn entry(
+        &self,
+        out: &mut ServiceRules,
+        entry: Entry,
+        dispatch: (Container, Key),
+        eps: &[&Endpoint],
+        data: impl Fn(u32) -> (Container, Key),
+    ) {
+        let chain = SharedChain {
+            entry,
+            endpoints: u32::try_from(eps.len()).expect("fewer than 2^32 endpoints"),
+        };
+        out.elements.insert(dispatch, Value::Goto(chain.name()));
+        out.shared.insert(chain);
+        for (i, e) in (0u32..).zip(eps) {
+            out.elements.insert(data(i), Value::Endpoint(e.ip, e.port));
+            out.elements.insert(
+                (Container::Set(Set::HairpinIps), Key::IpPair(e.ip, e.ip)),
+                Value::None,
+            );
+        }
+    }
+
+    /// Per-Service chains, as kube-proxy: a chain per policy (`service-`, `local-`) and for
+    /// external traffic (`external-`), and a chain per endpoint.
+    fn chains(&self, node: &NodeInfo, out: &mut ServiceRules) {
+        self.no_endpoint_elements(out);
+        let svc = &self.state.service;
+        let spn = &self.spn;
+        let proto = self.proto;
+        let cip = svc.cluster_ip;
+        let has_endpoints = self.has_endpoints();
+
+        // Cluster endpoints are needed for Cluster policies, and for short-circuiting pod and
+        // node traffic to external destinations under `externalTrafficPolicy: Local`.
+        let uses_cluster = !svc.internal_local || self.externally_accessible;
+        let uses_local = svc.internal_local || (svc.external_local && self.externally_accessible);
+        let cluster_chain = service_chain(SERVICE_PREFIX, spn);
+        let local_chain = service_chain(LOCAL_PREFIX, spn);
+        let external_chain = service_chain(EXTERNAL_PREFIX, spn);
+        let internal_chain = if svc.internal_local {
+            &local_chain
+        } else {
+            &cluster_chain
+        };
+        let external_policy_chain = if svc.external_local {
+            &local_chain
+        } else {
+            &cluster_chain
+        };
+        let has_internal = !self.internal_eps().is_empty();
+        let has_external = !self.external_eps().is_empty();
+        let uses_external_chain = has_endpoints && self.externally_accessible;
+
+        if has_internal {
+            out.elements.insert(
+                (Container::Map(Map::ServiceIps), self.ip_key(cip)),
+                Value::Goto(internal_chain.clone()),
+            );
+        }
+        if uses_external_chain {
+            for &ip in &self.external_ips {
+                out.elements.insert(
+                    (Container::Map(Map::ServiceIps), self.ip_key(ip)),
                     Value::Goto(external_chain.clone()),
                 );
             }
-            if !has_external {
-                element(
-                    Container::Map(Map::NoEndpointNodePorts),
-                    key,
-                    external_verdict.clone(),
+            if let Some(node_port) = self.node_port {
+                out.elements.insert(
+                    (
+                        Container::Map(Map::ServiceNodePorts),
+                        Key::ProtoPort(proto, node_port),
+                    ),
+                    Value::Goto(external_chain.clone()),
                 );
             }
-        }
-
-        if uses_external_chain {
             let mut rules = Vec::new();
             if !svc.external_local {
                 // Cluster policy may send the packet to another node: masquerade so the
@@ -377,12 +592,12 @@ pub fn plan_service(state: &ServiceState, node: &NodeInfo) -> ServiceRules {
         let mut reachable: Vec<&Endpoint> = Vec::new();
         let mut policy_chains: Vec<(&String, &Vec<&Endpoint>)> = Vec::new();
         if uses_cluster && has_endpoints {
-            policy_chains.push((&cluster_chain, &cluster_eps));
-            reachable.extend(&cluster_eps);
+            policy_chains.push((&cluster_chain, &self.cluster_eps));
+            reachable.extend(&self.cluster_eps);
         }
-        if uses_local && !local_eps.is_empty() {
-            policy_chains.push((&local_chain, &local_eps));
-            reachable.extend(&local_eps);
+        if uses_local && !self.local_eps.is_empty() {
+            policy_chains.push((&local_chain, &self.local_eps));
+            reachable.extend(&self.local_eps);
         }
         reachable.sort();
         reachable.dedup();
@@ -395,7 +610,7 @@ pub fn plan_service(state: &ServiceState, node: &NodeInfo) -> ServiceRules {
                 rules.push(Rule::new(
                     vec![
                         Match::Daddr(cip),
-                        Match::Dport(proto, port.port),
+                        Match::Dport(proto, self.port),
                         Match::SaddrNotIn(node.cluster_cidr),
                     ],
                     Stmt::Jump(MARK_FOR_MASQUERADE.into()),
@@ -405,9 +620,9 @@ pub fn plan_service(state: &ServiceState, node: &NodeInfo) -> ServiceRules {
                 for e in eps.iter() {
                     rules.push(Rule::new(
                         vec![Match::SaddrInAffinity(affinity_set(
-                            &spn, e.ip, e.port, timeout,
+                            spn, e.ip, e.port, timeout,
                         ))],
-                        Stmt::Goto(endpoint_chain(&spn, e.ip, e.port)),
+                        Stmt::Goto(endpoint_chain(spn, e.ip, e.port)),
                     ));
                 }
             }
@@ -415,7 +630,7 @@ pub fn plan_service(state: &ServiceState, node: &NodeInfo) -> ServiceRules {
                 vec![],
                 Stmt::Numgen(
                     eps.iter()
-                        .map(|e| endpoint_chain(&spn, e.ip, e.port))
+                        .map(|e| endpoint_chain(spn, e.ip, e.port))
                         .collect(),
                 ),
             ));
@@ -428,7 +643,7 @@ pub fn plan_service(state: &ServiceState, node: &NodeInfo) -> ServiceRules {
                 Stmt::Jump(MARK_FOR_MASQUERADE.into()),
             )];
             if let Some(timeout) = svc.affinity_timeout {
-                let set = affinity_set(&spn, e.ip, e.port, timeout);
+                let set = affinity_set(spn, e.ip, e.port, timeout);
                 rules.push(Rule::new(vec![], Stmt::UpdateAffinity(set.clone())));
                 out.sets.insert(set, AffinitySet { timeout });
             }
@@ -437,8 +652,7 @@ pub fn plan_service(state: &ServiceState, node: &NodeInfo) -> ServiceRules {
                 Stmt::Dnat(e.ip, e.port),
             ));
             out.chains
-                .insert(endpoint_chain(&spn, e.ip, e.port), Chain::regular(rules));
+                .insert(endpoint_chain(spn, e.ip, e.port), Chain::regular(rules));
         }
     }
-    out
 }

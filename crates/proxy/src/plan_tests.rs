@@ -1,8 +1,8 @@
 //! Table-driven tests of the planner through the packet tracer: for each cluster and packet,
 //! where the first packet goes.
 
-use crate::fixtures::{ep, node, port, remote_ep, sample, service, snapshot, state};
-use crate::model::{Match, Stmt};
+use crate::fixtures::{ep, ip, node, port, remote_ep, sample, service, snapshot, state};
+use crate::model::{Container, DataMap, Entry, Key, Match, SharedChain, Stmt};
 use crate::plan::plan;
 use crate::snapshot::{Endpoint, Protocol, Snapshot};
 use crate::trace::{From, Outcome, trace};
@@ -518,6 +518,204 @@ fn client_ip_affinity() {
             );
         }
     }
+}
+
+#[test]
+fn shared_chain_path_spreads_every_entry_point() {
+    let mut svc = service("default/three", "10.43.0.50");
+    svc.ports = vec![port("http", Tcp, 80, Some(30050))];
+    svc.external_ips = vec![ip("192.0.2.100")];
+    let eps = vec![
+        ep("10.42.0.5", 8080),
+        ep("10.42.0.6", 8080),
+        remote_ep("10.42.1.7", 8080),
+    ];
+    let all = vec![
+        to("10.42.0.5:8080"),
+        to("10.42.0.6:8080"),
+        to("10.42.1.7:8080"),
+    ];
+    let masq_all = vec![
+        masq("10.42.0.5:8080"),
+        masq("10.42.0.6:8080"),
+        masq("10.42.1.7:8080"),
+    ];
+    let cluster = snapshot([state(svc, &[("http", eps)])]);
+    check(
+        &cluster,
+        vec![
+            (
+                "pod to ClusterIP: every endpoint",
+                From::Network,
+                "10.42.0.9",
+                Tcp,
+                "10.43.0.50",
+                80,
+                all,
+            ),
+            (
+                "node to ClusterIP from outside the Pod network: masqueraded",
+                From::Node,
+                "192.0.2.1",
+                Tcp,
+                "10.43.0.50",
+                80,
+                masq_all.clone(),
+            ),
+            (
+                "hairpin through the ClusterIP: only the self-connection is masqueraded",
+                From::Network,
+                "10.42.0.6",
+                Tcp,
+                "10.43.0.50",
+                80,
+                vec![
+                    to("10.42.0.5:8080"),
+                    masq("10.42.0.6:8080"),
+                    to("10.42.1.7:8080"),
+                ],
+            ),
+            (
+                "externalIP",
+                From::Network,
+                "10.42.0.9",
+                Tcp,
+                "192.0.2.100",
+                80,
+                masq_all.clone(),
+            ),
+            (
+                "NodePort on the node IP",
+                From::Network,
+                "192.0.2.9",
+                Tcp,
+                "10.42.0.1",
+                30050,
+                masq_all.clone(),
+            ),
+            (
+                "NodePort on localhost",
+                From::Node,
+                "127.0.0.1",
+                Tcp,
+                "127.0.0.1",
+                30050,
+                masq_all,
+            ),
+            (
+                "another protocol on the same port is not the Service's",
+                From::Network,
+                "10.42.0.9",
+                Udp,
+                "10.43.0.50",
+                80,
+                vec![Reject],
+            ),
+        ],
+    );
+
+    // The Service brought no chains of its own: only elements and three shared chains.
+    let ruleset = plan(&cluster, &node());
+    let rules = ruleset.services.values().next().unwrap();
+    assert!(rules.chains.is_empty(), "{:?}", rules.chains.keys());
+    assert!(rules.sets.is_empty());
+    let shared = |entry| SharedChain {
+        entry,
+        endpoints: 3,
+    };
+    assert_eq!(
+        rules.shared,
+        [
+            shared(Entry::ClusterIp),
+            shared(Entry::External),
+            shared(Entry::NodePort)
+        ]
+        .into()
+    );
+    assert_eq!(
+        ruleset.shared.keys().collect::<Vec<_>>(),
+        [
+            "cluster-endpoints-3",
+            "external-endpoints-3",
+            "nodeport-endpoints-3"
+        ]
+    );
+}
+
+#[test]
+fn the_tracer_sees_a_missing_endpoint_element() {
+    // Without the data-map element for index 1, the DNAT rule does not match for that index:
+    // the packet goes on undNATed and the ClusterIP check rejects it.
+    let mut ruleset = plan(&sample(), &node());
+    let whoami = ruleset
+        .services
+        .iter_mut()
+        .find(|(n, _)| n.name == "whoami")
+        .map(|(_, r)| r)
+        .unwrap();
+    let key = (
+        Container::DataMap(DataMap::ServiceEndpoints(Tcp)),
+        Key::IpPortIndex(ip("10.43.0.11"), 80, 1),
+    );
+    assert!(whoami.elements.remove(&key).is_some());
+    assert_eq!(
+        trace(
+            &ruleset,
+            &node(),
+            From::Network,
+            "10.42.0.9",
+            Tcp,
+            "10.43.0.11",
+            80
+        ),
+        vec![to("10.42.0.5:80"), Reject]
+    );
+}
+
+#[test]
+fn affinity_and_local_external_policy_keep_per_service_chains() {
+    let mut etp = service("default/etp", "10.43.0.20");
+    etp.ports = vec![port("http", Tcp, 80, Some(30020))];
+    etp.external_local = true;
+    // Local external policy on a Service nothing reaches from outside changes nothing.
+    let mut etp_internal = service("default/etp-internal", "10.43.0.21");
+    etp_internal.external_local = true;
+    let ruleset = plan(
+        &snapshot([
+            state(etp, &[("http", vec![ep("10.42.0.5", 80)])]),
+            state(etp_internal, &[("http", vec![ep("10.42.0.5", 80)])]),
+        ]),
+        &node(),
+    );
+    let rules = |name: &str| {
+        ruleset
+            .services
+            .iter()
+            .find(|(n, _)| n.name == name)
+            .map(|(_, r)| r)
+            .unwrap()
+    };
+    assert_eq!(
+        rules("etp").chains.len(),
+        4,
+        "service, local, external, endpoint"
+    );
+    assert!(rules("etp").shared.is_empty());
+    assert!(rules("etp-internal").chains.is_empty());
+    let sticky = plan(&sample(), &node());
+    let sticky = sticky
+        .services
+        .iter()
+        .find(|(n, _)| n.name == "sticky")
+        .map(|(_, r)| r)
+        .unwrap();
+    assert!(sticky.shared.is_empty());
+    assert!(
+        !sticky
+            .elements
+            .keys()
+            .any(|(c, _)| matches!(c, Container::DataMap(_)))
+    );
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! The proxier: turns the tracker's changes into nft transactions and remembers what it
 //! applied. A full sync (at startup, after any failure, after the node changed, and every
-//! sync period) plans everything, lists the table to find leftovers, and rewrites every chain
-//! and map, repairing drift. A partial sync plans only the Services that changed and writes
-//! only their chains and elements. After a successful sync the stale UDP conntrack entries
+//! sync period) plans everything, lists the names of the table's chains and sets to find
+//! leftovers, and rewrites every chain and map, repairing drift. A partial sync plans only the
+//! Services that changed and writes only their chains and elements, and the shared chains that
+//! came into or fell out of use. After a successful sync the stale UDP conntrack entries
 //! of the changed Services are deleted and the metrics recorded.
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use crate::model::ServiceRules;
 use crate::nft;
 use crate::node::NodeInfo;
 use crate::plan::{plan, plan_service};
+use crate::shared::SharedChains;
 use crate::snapshot::ServiceName;
 use crate::tracker::{Changes, Tracker};
 use crate::transaction::{self, ServiceChange, Transaction};
@@ -30,13 +32,14 @@ pub const STALE_CHAIN_DELAY: Duration = Duration::from_secs(1);
 struct Applied {
     services: BTreeMap<ServiceName, ServiceRules>,
     elements: Elements,
+    shared: SharedChains,
 }
 
 pub struct Proxier {
     node: NodeInfo,
     /// `None` until a full sync succeeds, and again after any failure.
     applied: Option<Applied>,
-    /// Flushed Service chains and when they went stale.
+    /// Flushed Service and shared chains and when they went stale.
     stale: BTreeMap<String, Instant>,
     metrics: Metrics,
 }
@@ -137,12 +140,15 @@ impl Proxier {
             self.stale.remove(c);
         }
         self.note_stale(&tx, now);
-        for rules in ruleset.services.values() {
-            for chain in rules.chains.keys() {
-                self.stale.remove(chain);
-            }
+        let planned = ruleset
+            .shared
+            .keys()
+            .chain(ruleset.services.values().flat_map(|r| r.chains.keys()));
+        for chain in planned {
+            self.stale.remove(chain);
         }
         self.applied = Some(Applied {
+            shared: SharedChains::of(&ruleset),
             services: ruleset.services,
             elements,
         });
@@ -175,11 +181,18 @@ impl Proxier {
                 new.as_ref().map(|r| &r.elements).unwrap_or(&empty),
             ));
         }
+        let shared = applied.shared.update(
+            planned
+                .iter()
+                .map(|(name, new)| (applied.services.get(name), new.as_ref())),
+            &self.node,
+        );
         // A chain that came back since it went stale is live again.
         let revived: Vec<&String> = planned
             .iter()
             .filter_map(|(_, r)| r.as_ref())
             .flat_map(|r| r.chains.keys())
+            .chain(shared.added.keys())
             .collect();
         let deletable: Vec<String> = deletable
             .into_iter()
@@ -193,7 +206,7 @@ impl Proxier {
                 new: new.as_ref(),
             })
             .collect();
-        let tx = transaction::partial(&service_changes, &element_changes, &deletable);
+        let tx = transaction::partial(&service_changes, &element_changes, &shared, &deletable);
         if !tx.ops.is_empty() {
             nft::apply(&tx.ops).await?;
         }

@@ -1,12 +1,14 @@
 //! A packet tracer over a planned [`Ruleset`] (upstream's `helpers_test.go` tracer, over our
 //! typed model): it walks the first packet of a connection through the hooks in kernel order
-//! and reports where it ends up. `numgen` forks the walk, so every endpoint a packet may reach
-//! is reported; affinity sets are empty, as for a first packet.
+//! and reports where it ends up. `numgen` forks the walk (per-Service chains and data-map
+//! DNAT alike), so every endpoint a packet may reach is reported; an index with no data-map
+//! element makes the rule not match, as in the kernel. Affinity sets are empty, as for a first
+//! packet.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-use crate::model::{Chain, Container, Key, Match, Ruleset, Set, Stmt, Value, VmapKey};
+use crate::model::{Chain, Container, DataMap, Key, Match, Ruleset, Set, Stmt, Value, VmapKey};
 use crate::node::NodeInfo;
 use crate::plan::{
     FILTER_FORWARD, FILTER_INPUT, FILTER_OUTPUT, FILTER_OUTPUT_POST_DNAT, FILTER_PREROUTING,
@@ -86,6 +88,10 @@ impl Tracer<'_> {
             Match::L4Proto(p) => self.proto == *p,
             Match::Dport(p, port) => self.proto == *p && s.dport == *port,
             Match::MasqueradeMarkUnset => !s.mark,
+            Match::CtStatusDnat => s.dnat.is_some(),
+            Match::SaddrDaddrInSet(set) => self
+                .elements
+                .contains_key(&(Container::Set(*set), Key::IpPair(self.saddr, s.daddr))),
         }
     }
 
@@ -129,7 +135,9 @@ impl Tracer<'_> {
                         Some(Value::Goto(c)) => Some(c.clone()),
                         Some(Value::Reject) => Some(REJECT_CHAIN.to_string()),
                         Some(Value::Drop) => return vec![(End::Drop, s)],
-                        Some(Value::None) => panic!("a verdict map element without a verdict"),
+                        Some(Value::None | Value::Endpoint(..)) => {
+                            panic!("a verdict map element without a verdict")
+                        }
                     }
                 }
                 Stmt::Numgen(chains) => {
@@ -157,12 +165,56 @@ impl Tracer<'_> {
                     s.dport = *port;
                     return vec![(End::Accept, s)];
                 }
+                Stmt::DnatFromMap { map, endpoints } => {
+                    return self.dnat_from_map(chain, i, *map, *endpoints, s);
+                }
             };
             if let Some(c) = target {
                 return self.chain(&c, s);
             }
         }
         vec![(End::Continue, s)]
+    }
+
+    /// `dnat ip to <key> . numgen random mod N map @map` in rule `rule` of `chain`: every
+    /// index's endpoint, and the rest of the chain if some index has no element.
+    fn dnat_from_map(
+        &self,
+        chain: &Chain,
+        rule: usize,
+        map: DataMap,
+        endpoints: u32,
+        s: State,
+    ) -> Vec<(End, State)> {
+        let (DataMap::ServiceEndpoints(proto) | DataMap::NodePortEndpoints(proto)) = map;
+        assert_eq!(
+            proto, self.proto,
+            "a {map:?} DNAT reached by a {:?} packet: the rule lacks its protocol match",
+            self.proto
+        );
+        let mut out = Vec::new();
+        let mut missed = false;
+        for i in 0..endpoints {
+            let key = match map {
+                DataMap::ServiceEndpoints(_) => Key::IpPortIndex(s.daddr, s.dport, i),
+                DataMap::NodePortEndpoints(_) => Key::PortIndex(s.dport, i),
+            };
+            match self.elements.get(&(Container::DataMap(map), key)) {
+                Some(Value::Endpoint(ip, port)) => {
+                    let mut s = s.clone();
+                    s.dnat = Some((*ip, *port));
+                    s.daddr = *ip;
+                    s.dport = *port;
+                    out.push((End::Accept, s));
+                }
+                Some(other) => panic!("a data map element that is not an endpoint: {other:?}"),
+                None => missed = true,
+            }
+        }
+        if missed {
+            out.extend(self.rules(chain, rule + 1, s));
+        }
+        out
     }
 
     /// Runs the hooks in order; the first drop or reject ends the walk.
@@ -196,6 +248,7 @@ pub fn trace(
         .fixed
         .iter()
         .map(|(n, c)| (n.to_string(), c))
+        .chain(ruleset.shared.iter().map(|(n, c)| (n.clone(), c)))
         .collect();
     for rules in ruleset.services.values() {
         chains.extend(rules.chains.iter().map(|(n, c)| (n.clone(), c)));

@@ -1,6 +1,7 @@
 //! Transactions: the operations one `nft -f -` run applies atomically. A full sync rewrites
 //! every chain and map (repairing whatever drifted) while leaving the affinity sets' contents
-//! alone; a partial sync touches only the chains and elements of the Services that changed.
+//! alone; a partial sync touches only the chains and elements of the Services that changed,
+//! and the shared chains that came into use or fell out of it.
 //!
 //! Order matters to nft: objects are added before anything refers to them, chains are flushed
 //! before they are refilled, elements are deleted before a key is re-added with a new value,
@@ -12,9 +13,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::elements::{ElementChange, Elements};
-use crate::model::{BaseChain, Container, Key, Map, Rule, Ruleset, ServiceRules, Set, Value};
-use crate::names::{is_affinity_set, is_service_chain};
-use crate::snapshot::ServiceName;
+use crate::model::{
+    BaseChain, Chain, Container, DataMap, Key, Map, Rule, Ruleset, ServiceRules, Set, Value,
+};
+use crate::names::{is_affinity_set, is_collectable_chain};
+use crate::shared::SharedChange;
+use crate::snapshot::{Protocol, ServiceName};
 
 /// One statement of an nft script.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,13 +56,20 @@ pub enum Op {
 }
 
 /// Every table-wide map and set.
-pub const CONTAINERS: [Container; 6] = [
+pub const CONTAINERS: [Container; 13] = [
     Container::Set(Set::ClusterIps),
     Container::Set(Set::NodePortIps),
+    Container::Set(Set::HairpinIps),
     Container::Map(Map::ServiceIps),
     Container::Map(Map::ServiceNodePorts),
     Container::Map(Map::NoEndpointServices),
     Container::Map(Map::NoEndpointNodePorts),
+    Container::DataMap(DataMap::ServiceEndpoints(Protocol::Tcp)),
+    Container::DataMap(DataMap::ServiceEndpoints(Protocol::Udp)),
+    Container::DataMap(DataMap::ServiceEndpoints(Protocol::Sctp)),
+    Container::DataMap(DataMap::NodePortEndpoints(Protocol::Tcp)),
+    Container::DataMap(DataMap::NodePortEndpoints(Protocol::Udp)),
+    Container::DataMap(DataMap::NodePortEndpoints(Protocol::Sctp)),
 ];
 
 /// The chains and sets found in the kernel's table before a full sync.
@@ -77,17 +88,18 @@ pub struct Transaction {
 
 /// The claims of every Service in `ruleset`.
 pub fn claims(ruleset: &Ruleset) -> Elements {
-    let mut elements = Elements::default();
-    for (name, rules) in &ruleset.services {
-        elements.replace(name, &BTreeMap::new(), &rules.elements);
-    }
-    elements
+    Elements::of(
+        ruleset
+            .services
+            .iter()
+            .map(|(name, rules)| (name, &rules.elements)),
+    )
 }
 
 /// Rewrites the whole table to `ruleset`: every chain and map is flushed and refilled, so rules
-/// or elements someone removed or added come back to the plan. Service chains and affinity
-/// sets in `existing` that the plan no longer has are flushed (chains) or deleted (sets);
-/// `delete_chains` are stale chains flushed long enough ago to delete now.
+/// or elements someone removed or added come back to the plan. Service and shared chains and
+/// affinity sets in `existing` that the plan no longer has are flushed (chains) or deleted
+/// (sets); `delete_chains` are stale chains flushed long enough ago to delete now.
 pub fn full(
     ruleset: &Ruleset,
     elements: &Elements,
@@ -105,10 +117,11 @@ pub fn full(
         name: (*name).clone(),
         timeout: *timeout,
     }));
-    let chains: Vec<(String, &crate::model::Chain)> = ruleset
+    let chains: Vec<(String, &Chain)> = ruleset
         .fixed
         .iter()
         .map(|(n, c)| (n.to_string(), c))
+        .chain(ruleset.shared.iter().map(|(n, c)| (n.clone(), c)))
         .chain(
             ruleset
                 .services
@@ -130,7 +143,7 @@ pub fn full(
     let stale_chains: Vec<String> = existing
         .chains
         .iter()
-        .filter(|c| is_service_chain(c) && !planned.contains(c.as_str()))
+        .filter(|c| is_collectable_chain(c) && !planned.contains(c.as_str()))
         .cloned()
         .collect();
     ops.extend(stale_chains.iter().cloned().map(Op::FlushChain));
@@ -177,17 +190,20 @@ pub struct ServiceChange<'a> {
 }
 
 /// Applies `changes` on top of the table as last synced: only chains whose rules differ are
-/// rewritten, and only `element_changes` (from [`Elements::replace`]) are written.
+/// rewritten, only `element_changes` (from [`Elements::replace`]) are written, and only the
+/// shared chains in `shared` (from [`SharedChains::update`](crate::shared::SharedChains::update))
+/// are created or made stale.
 pub fn partial(
     changes: &[ServiceChange<'_>],
     element_changes: &[ElementChange],
+    shared: &SharedChange,
     delete_chains: &[String],
 ) -> Transaction {
     let empty = ServiceRules::default();
     let mut add_sets = Vec::new();
     let mut delete_sets = Vec::new();
-    let mut rewrite = Vec::new();
-    let mut stale_chains = Vec::new();
+    let mut rewrite: Vec<(&String, &Chain)> = shared.added.iter().collect();
+    let mut stale_chains = shared.unused.clone();
     for change in changes {
         let old = change.old.unwrap_or(&empty);
         let new = change.new.unwrap_or(&empty);
