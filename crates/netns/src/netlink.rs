@@ -2,8 +2,14 @@
 //!
 //! A netlink socket stays in the namespace it was created in, so a session opened on a thread
 //! that entered a pod's namespace keeps talking to that namespace from any tokio worker.
+//!
+//! Every session's connection task runs on one dedicated thread (a single-threaded runtime),
+//! not on the caller's runtime: the kernel handles a request inside `sendmsg`, under the global
+//! RTNL lock, and creating links waits there for RCU grace periods. Blocked there, a tokio
+//! worker of the agent's runtime would stall everything else it runs (with 2 cores, half of it).
 
 use std::net::Ipv4Addr;
+use std::sync::OnceLock;
 
 use futures::TryStreamExt as _;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage};
@@ -27,20 +33,41 @@ pub(crate) type ConnectionParts = (
     Handle,
 );
 
+/// The runtime of the netlink IO thread, started on first use.
+fn io_runtime() -> Result<&'static tokio::runtime::Handle> {
+    static IO: OnceLock<std::result::Result<tokio::runtime::Handle, String>> = OnceLock::new();
+    IO.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .map_err(|e| format!("netlink runtime: {e}"))?;
+        let handle = runtime.handle().clone();
+        std::thread::Builder::new()
+            .name("kubelite-netlink".into())
+            .spawn(move || runtime.block_on(std::future::pending::<()>()))
+            .map_err(|e| format!("netlink thread: {e}"))?;
+        Ok(handle)
+    })
+    .as_ref()
+    .map_err(|e| Error::NetnsThread(e.clone()))
+}
+
 impl Netlink {
-    /// Opens a session in the calling thread's network namespace. Needs a tokio runtime context.
+    /// Opens a session in the calling thread's network namespace.
     pub(crate) fn connect_here() -> Result<ConnectionParts> {
+        let _io = io_runtime()?.enter();
         let (conn, handle, _) = rtnetlink::new_connection()
             .map_err(|e| Error::io("open netlink socket", "NETLINK_ROUTE", e))?;
         Ok((conn, handle))
     }
 
-    /// Starts the connection task of parts made by [`Netlink::connect_here`].
-    pub(crate) fn start((conn, handle): ConnectionParts) -> Self {
-        Netlink {
+    /// Starts the connection task of parts made by [`Netlink::connect_here`] on the netlink IO
+    /// thread.
+    pub(crate) fn start((conn, handle): ConnectionParts) -> Result<Self> {
+        Ok(Netlink {
             handle,
-            task: tokio::spawn(conn),
-        }
+            task: io_runtime()?.spawn(conn),
+        })
     }
 
     /// The rtnetlink request handle.
@@ -136,6 +163,11 @@ pub(crate) fn link_controller(link: &LinkMessage) -> Option<u32> {
 }
 
 /// Maps "already exists" to success (idempotent adds).
+/// Whether `e` is the kernel's EEXIST.
+pub(crate) fn is_exists(e: &rtnetlink::Error) -> bool {
+    errno(e) == Some(EEXIST)
+}
+
 pub(crate) fn ignore_exists(result: Result<(), rtnetlink::Error>) -> Result<(), rtnetlink::Error> {
     ignore_errno(result, EEXIST)
 }

@@ -19,11 +19,9 @@ async fn on_namespace_thread<T: Send + 'static>(
     work: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let runtime = tokio::runtime::Handle::current();
     std::thread::Builder::new()
         .name("kubelite-netns".into())
         .spawn(move || {
-            let _entered = runtime.enter();
             let _ = tx.send(work());
         })
         .map_err(|e| Error::NetnsThread(e.to_string()))?;
@@ -66,7 +64,7 @@ pub(crate) async fn create(path: &Path) -> Result<Netlink> {
         Netlink::connect_here()
     })
     .await?;
-    Ok(Netlink::start(parts))
+    Netlink::start(parts)
 }
 
 /// Opens a netlink session inside the namespace mounted at `path`; `None` if `path` is missing or
@@ -89,7 +87,7 @@ pub(crate) async fn open(path: &Path) -> Result<Option<Netlink>> {
         }
     })
     .await?;
-    Ok(parts.map(Netlink::start))
+    parts.map(Netlink::start).transpose()
 }
 
 /// Unmounts and deletes the namespace file at `path`; whatever is already gone is fine.

@@ -49,7 +49,7 @@ impl NodeNetwork {
             set_sysctl(key, value)?;
         }
         netns::prepare_dir(&netns_dir(&config.run_dir))?;
-        let host = Netlink::start(Netlink::connect_here()?);
+        let host = Netlink::start(Netlink::connect_here()?)?;
         let handle = host.handle();
         if host.link_by_name(&config.bridge).await?.is_none() {
             let add = handle

@@ -8,13 +8,13 @@ use std::os::fd::AsRawFd as _;
 use std::path::PathBuf;
 
 use rtnetlink::packet_route::link::{
-    InfoBridgePort, InfoData, InfoKind, InfoPortData, InfoPortKind, InfoVeth,
+    InfoBridgePort, InfoData, InfoKind, InfoPortData, InfoPortKind, InfoVeth, LinkAttribute,
 };
 use rtnetlink::{LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 
 use crate::error::{Error, Result};
 use crate::names::{POD_INTERFACE, host_veth_name, netns_path, validate_uid};
-use crate::netlink::Netlink;
+use crate::netlink::{Netlink, is_exists};
 use crate::netns;
 use crate::node::NodeNetwork;
 
@@ -67,8 +67,6 @@ impl NodeNetwork {
 
     async fn build(&self, sandbox: &SandboxNet) -> Result<()> {
         let pod = netns::create(&sandbox.netns_path).await?;
-        // A veth of this name without a namespace is a leftover of an interrupted attempt.
-        self.host.delete_link(&sandbox.host_veth).await?;
         self.add_veth(sandbox).await?;
         configure_pod_side(
             &pod,
@@ -76,33 +74,52 @@ impl NodeNetwork {
             self.range.cidr().prefix_len(),
             self.gateway(),
         )
-        .await
+        .await?;
+        self.attach_host_side(&sandbox.host_veth).await
     }
 
+    /// Adds the veth pair, both ends down, the peer as `eth0` in the pod's namespace. One TX
+    /// and one RX queue each, given explicitly: otherwise veth makes one per CPU and then cuts
+    /// them to one, each cut waiting for an RCU grace period under the RTNL lock.
     async fn add_veth(&self, sandbox: &SandboxNet) -> Result<()> {
         let mtu = self.config.mtu;
         let ns_file = fs::File::open(&sandbox.netns_path)
             .map_err(|e| Error::io("open", &sandbox.netns_path, e))?;
-        let peer = LinkUnspec::new_with_name(POD_INTERFACE)
-            .mtu(mtu)
-            .setns_by_fd(ns_file.as_raw_fd())
-            .build();
-        let veth = LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
-            .name(sandbox.host_veth.clone())
-            .mtu(mtu)
-            .controller(self.bridge_index)
-            .up()
-            .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))
-            .build();
+        let veth = || {
+            let peer = LinkUnspec::new_with_name(POD_INTERFACE)
+                .mtu(mtu)
+                .append_extra_attribute(LinkAttribute::NumTxQueues(1))
+                .append_extra_attribute(LinkAttribute::NumRxQueues(1))
+                .setns_by_fd(ns_file.as_raw_fd())
+                .build();
+            LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
+                .name(sandbox.host_veth.clone())
+                .mtu(mtu)
+                .append_extra_attribute(LinkAttribute::NumTxQueues(1))
+                .append_extra_attribute(LinkAttribute::NumRxQueues(1))
+                .controller(self.bridge_index)
+                .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))
+                .build()
+        };
         let handle = self.host.handle();
-        handle
-            .link()
-            .add(veth)
-            .execute()
-            .await
-            .map_err(|e| Error::netlink("add veth pair", e))?;
-        drop(ns_file);
-        let hairpin = LinkUnspec::new_with_name(&sandbox.host_veth)
+        let added = handle.link().add(veth()).execute().await;
+        match added {
+            // A veth of this name without a namespace is a leftover of an interrupted attempt.
+            Err(e) if is_exists(&e) => {
+                self.host.delete_link(&sandbox.host_veth).await?;
+                handle.link().add(veth()).execute().await
+            }
+            other => other,
+        }
+        .map_err(|e| Error::netlink("add veth pair", e))
+    }
+
+    /// Turns on hairpin mode on the bridge port and brings the host end up, once the pod end is
+    /// up: the carrier comes on at once, and the kernel never deactivates a link that is up
+    /// without carrier (another RCU grace period under the RTNL lock).
+    async fn attach_host_side(&self, host_veth: &str) -> Result<()> {
+        let handle = self.host.handle();
+        let hairpin = LinkUnspec::new_with_name(host_veth)
             .set_port_kind(InfoPortKind::Bridge)
             .set_port_data(InfoPortData::BridgePort(vec![InfoBridgePort::HairpinMode(
                 true,
@@ -113,7 +130,13 @@ impl NodeNetwork {
             .set_port(hairpin)
             .execute()
             .await
-            .map_err(|e| Error::netlink("set hairpin mode", e))
+            .map_err(|e| Error::netlink("set hairpin mode", e))?;
+        handle
+            .link()
+            .set(LinkUnspec::new_with_name(host_veth).up().build())
+            .execute()
+            .await
+            .map_err(|e| Error::netlink("set host veth up", e))
     }
 }
 
