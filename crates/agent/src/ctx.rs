@@ -1,6 +1,6 @@
 //! What every pod worker shares: the API client, the agent's configuration and directories,
 //! the node network and IPAM, the node IP, the cluster DNS settings, the event recorder and the
-//! registry the streaming server finds pods in.
+//! registry the streaming server finds pods in, and the Service cache.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -12,6 +12,7 @@ use kubelite_netns::{Ipam, NodeDns, NodeNetwork};
 use crate::Config;
 use crate::events::Recorder;
 use crate::registry::Registry;
+use crate::services::Services;
 
 /// Shared state of the pod workers.
 pub(crate) struct Ctx {
@@ -23,6 +24,7 @@ pub(crate) struct Ctx {
     pub(crate) dns: NodeDns,
     pub(crate) recorder: Recorder,
     pub(crate) registry: Arc<Registry>,
+    pub(crate) services: Services,
 }
 
 impl Ctx {

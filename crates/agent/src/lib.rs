@@ -35,6 +35,7 @@ mod pod_status;
 mod probe;
 mod registry;
 mod serving;
+mod services;
 mod streaming;
 mod worker;
 
@@ -221,7 +222,9 @@ async fn run_node(
     let host_resolv = fs::read_to_string("/etc/resolv.conf")
         .ok()
         .map(|text| parse_resolv_conf(&text));
+    let (services, services_task) = services::Services::watch(client.clone());
     let ctx = Arc::new(ctx::Ctx {
+        services,
         recorder: events::Recorder::new(client.clone(), name.clone()),
         dns: NodeDns {
             cluster_dns: vec![ctx::cluster_dns_ip(&config)],
@@ -239,6 +242,7 @@ async fn run_node(
     collect_garbage(&ctx, &selector).await?;
     let result = watch_pods(ctx.clone(), &selector, shutdown.clone()).await;
     let _ = heartbeat.await;
+    services_task.abort();
     if shutdown.is_cancelled() {
         // A clean stop: every Pod is gone, so the node network goes too (bridge, its address
         // and the service route).

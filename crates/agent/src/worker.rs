@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use k8s_openapi::api::core::v1::{Container, Pod, PodStatus, Service};
 use k8s_openapi::jiff::Timestamp;
 use kube::Api;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, Preconditions};
+use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
 use kubelite_netns::{
     DnsOption, DnsPolicy, HostAlias, PodDns, PodDnsConfig, PodHosts, pod_hostname_and_domain,
     pod_resolv_conf, render_hosts, render_resolv_conf,
@@ -336,18 +336,8 @@ impl Worker {
             .as_ref()
             .and_then(|s| s.enable_service_links)
             .unwrap_or(true);
-        let mut all = Vec::new();
-        if links {
-            let api: Api<Service> = Api::namespaced(self.ctx.client.clone(), self.namespace());
-            if let Ok(list) = api.list(&ListParams::default()).await {
-                all.extend(list.items);
-            }
-        }
-        let default: Api<Service> = Api::namespaced(self.ctx.client.clone(), "default");
-        if let Ok(Some(svc)) = default.get_opt("kubernetes").await {
-            all.push(svc);
-        }
-        visible_services(&all, self.namespace(), links)
+        let candidates = self.ctx.services.candidates(self.namespace()).await;
+        visible_services(&candidates, self.namespace(), links)
     }
 
     async fn sync(&mut self) -> Result<()> {
