@@ -1,10 +1,12 @@
 //! The in-memory state machine every backend is built on: current keys, global revision,
 //! bounded history and watcher fan-out, behind one lock.
 //!
-//! Writes are validated and applied by `Engine::write`, which calls a backend-supplied
-//! `persist` step between deciding what the write does and making it visible. Readers and
-//! watchers therefore only ever observe writes that the backend has made durable, and
-//! registering a watch is atomic with respect to applying a write, which is what makes the
+//! Writes are validated in a [`Batch`], which calls a backend-supplied `persist` step for each
+//! write once it has decided what the write does; the batch's writes become visible together
+//! when the backend publishes it, after making them durable (one commit for the whole batch:
+//! group commit). A write in a batch sees the batch's earlier writes. Readers and watchers
+//! therefore only ever observe writes that the backend has made durable, and registering a
+//! watch is atomic with respect to publishing a batch, which is what makes the
 //! replay-then-live hand-over gap-free.
 
 use std::collections::BTreeMap;
@@ -117,16 +119,101 @@ impl Engine {
         }
     }
 
-    /// Creates `key` at the next revision unless it exists.
+    /// Starts a batch of writes; other batches wait until it is published or dropped.
+    pub(crate) fn batch(&self) -> Batch<'_> {
+        let writer = lock(&self.writer);
+        let revision = lock(&self.state).revision;
+        Batch {
+            engine: self,
+            _writer: writer,
+            revision,
+            staged: BTreeMap::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Creates `key` at the next revision unless it exists (a batch of one write).
     pub(crate) fn create(
         &self,
         key: String,
         value: Bytes,
         persist: Persist<'_>,
     ) -> Result<KeyValue, Error> {
+        let mut batch = self.batch();
+        let kv = batch.create(key, value, persist)?;
+        batch.publish();
+        Ok(kv)
+    }
+
+    /// Replaces `key` at the next revision if its `mod_revision` is `expected` (a batch of one
+    /// write).
+    pub(crate) fn update(
+        &self,
+        key: String,
+        value: Bytes,
+        expected: Revision,
+        persist: Persist<'_>,
+    ) -> Result<KeyValue, Error> {
+        let mut batch = self.batch();
+        let kv = batch.update(key, value, expected, persist)?;
+        batch.publish();
+        Ok(kv)
+    }
+
+    /// Deletes `key` at the next revision, if its `mod_revision` matches `expected` when given
+    /// (a batch of one write).
+    pub(crate) fn delete(
+        &self,
+        key: &str,
+        expected: Option<Revision>,
+        persist: Persist<'_>,
+    ) -> Result<(KeyValue, Revision), Error> {
+        let mut batch = self.batch();
+        let deleted = batch.delete(key, expected, persist)?;
+        batch.publish();
+        Ok(deleted)
+    }
+
+    pub(crate) fn watch(&self, prefix: &str, from: Revision) -> Result<WatchStream, Error> {
+        let mut state = lock(&self.state);
+        let from = if from == 0 { state.revision } else { from };
+        let replay = state
+            .history
+            .since(from, prefix)
+            .map_err(|oldest| Error::Expired {
+                requested: from,
+                oldest,
+            })?;
+        let live = state.fanout.subscribe(prefix);
+        Ok(WatchStream::new(replay, live, from.max(state.revision)))
+    }
+}
+
+/// Writes decided one after another against the engine's state plus the batch's own earlier
+/// writes, each persisted by the backend as it is decided, and made visible together by
+/// [`Batch::publish`]. Dropping a batch instead makes none of them visible (the backend rolls
+/// its writes back). Holds the engine's writer lock: one batch at a time.
+pub(crate) struct Batch<'e> {
+    engine: &'e Engine,
+    _writer: MutexGuard<'e, ()>,
+    /// The revision of the batch's last write (the engine's when it has none).
+    revision: Revision,
+    /// Keys written by the batch: their value now, `None` once deleted.
+    staged: BTreeMap<String, Option<KeyValue>>,
+    events: Vec<Event>,
+}
+
+impl Batch<'_> {
+    /// Creates `key` at the next revision unless it exists.
+    pub(crate) fn create(
+        &mut self,
+        key: String,
+        value: Bytes,
+        persist: Persist<'_>,
+    ) -> Result<KeyValue, Error> {
         self.write(
-            |state, next| {
-                if state.kvs.contains_key(&key) {
+            |batch, next| {
+                if batch.current(&key, None).is_ok() {
                     return Err(Error::AlreadyExists);
                 }
                 let kv = KeyValue {
@@ -149,26 +236,25 @@ impl Engine {
 
     /// Replaces `key` at the next revision if its `mod_revision` is `expected`.
     pub(crate) fn update(
-        &self,
+        &mut self,
         key: String,
         value: Bytes,
         expected: Revision,
         persist: Persist<'_>,
     ) -> Result<KeyValue, Error> {
         self.write(
-            |state, next| {
-                let current = state.current(&key, Some(expected))?;
+            |batch, next| {
+                let current = batch.current(&key, Some(expected))?;
                 let kv = KeyValue {
                     key,
                     value,
                     create_revision: current.create_revision,
                     mod_revision: next,
                 };
-                let prev = Some(current.clone());
                 Ok((
                     Event::Put {
                         kv: kv.clone(),
-                        prev,
+                        prev: Some(current),
                     },
                     kv,
                 ))
@@ -179,14 +265,14 @@ impl Engine {
 
     /// Deletes `key` at the next revision, if its `mod_revision` matches `expected` when given.
     pub(crate) fn delete(
-        &self,
+        &mut self,
         key: &str,
         expected: Option<Revision>,
         persist: Persist<'_>,
     ) -> Result<(KeyValue, Revision), Error> {
         self.write(
-            |state, next| {
-                let prev = state.current(key, expected)?.clone();
+            |batch, next| {
+                let prev = batch.current(key, expected)?;
                 Ok((
                     Event::Delete {
                         prev: prev.clone(),
@@ -199,51 +285,50 @@ impl Engine {
         )
     }
 
-    /// Lets `plan` decide what the write does at the next revision, lets the backend
-    /// `persist` that event, then makes it visible to readers and watchers. Nothing changes if
-    /// either step fails.
+    /// Makes every write of the batch visible to readers and watchers, in order.
+    pub(crate) fn publish(self) {
+        let mut state = lock(&self.engine.state);
+        for event in self.events {
+            state.apply(event);
+        }
+    }
+
+    /// Lets `plan` decide what the write does at the next revision and the backend `persist`
+    /// that event, then stages it. Nothing changes if either step fails.
     fn write<T>(
-        &self,
-        plan: impl FnOnce(&State, Revision) -> Result<(Event, T), Error>,
+        &mut self,
+        plan: impl FnOnce(&Self, Revision) -> Result<(Event, T), Error>,
         persist: Persist<'_>,
     ) -> Result<T, Error> {
-        let _writer = lock(&self.writer);
-        let (event, outcome) = {
-            let state = lock(&self.state);
-            plan(&state, state.revision + 1)?
-        };
+        let (event, outcome) = plan(self, self.revision + 1)?;
         persist(&event)?;
-        lock(&self.state).apply(event);
+        self.revision = event.revision();
+        match &event {
+            Event::Put { kv, .. } => self.staged.insert(kv.key.clone(), Some(kv.clone())),
+            Event::Delete { prev, .. } => self.staged.insert(prev.key.clone(), None),
+        };
+        self.events.push(event);
         Ok(outcome)
     }
 
-    pub(crate) fn watch(&self, prefix: &str, from: Revision) -> Result<WatchStream, Error> {
-        let mut state = lock(&self.state);
-        let from = if from == 0 { state.revision } else { from };
-        let replay = state
-            .history
-            .since(from, prefix)
-            .map_err(|oldest| Error::Expired {
-                requested: from,
-                oldest,
-            })?;
-        let live = state.fanout.subscribe(prefix);
-        Ok(WatchStream::new(replay, live, from.max(state.revision)))
-    }
-}
-
-impl State {
-    /// The stored value of `key`, checked against an optional `mod_revision` precondition.
-    fn current(&self, key: &str, expected: Option<Revision>) -> Result<&KeyValue, Error> {
-        let current = self.kvs.get(key).ok_or(Error::NotFound)?;
+    /// The value of `key` as the batch sees it, checked against an optional `mod_revision`
+    /// precondition.
+    fn current(&self, key: &str, expected: Option<Revision>) -> Result<KeyValue, Error> {
+        let current = match self.staged.get(key) {
+            Some(staged) => staged.clone(),
+            None => lock(&self.engine.state).kvs.get(key).cloned(),
+        }
+        .ok_or(Error::NotFound)?;
         match expected {
             Some(expected) if expected != current.mod_revision => Err(Error::Conflict {
-                current: Some(current.clone()),
+                current: Some(current),
             }),
             _ => Ok(current),
         }
     }
+}
 
+impl State {
     fn apply(&mut self, event: Event) {
         match &event {
             Event::Put { kv, .. } => {
@@ -296,5 +381,70 @@ mod tests {
         assert_eq!(created.mod_revision, 3);
         let first = watch.next().now_or_never().flatten();
         assert_eq!(first.map(|event| event.revision()), Some(3));
+    }
+    #[test]
+    fn a_batch_sees_its_own_writes_and_publishes_them_together() {
+        let engine = Engine::new(&Config::default(), Restored::empty());
+        let mut ok = |_: &Event| Ok(());
+        let mut watch = engine.watch("/", 0).unwrap();
+        let mut batch = engine.batch();
+        let created = batch
+            .create("/a".to_owned(), Bytes::from_static(b"1"), &mut ok)
+            .unwrap();
+        assert!(matches!(
+            batch.create("/a".to_owned(), Bytes::new(), &mut ok),
+            Err(Error::AlreadyExists)
+        ));
+        let updated = batch
+            .update(
+                "/a".to_owned(),
+                Bytes::from_static(b"2"),
+                created.mod_revision,
+                &mut ok,
+            )
+            .unwrap();
+        assert_eq!(updated.create_revision, 2);
+        assert_eq!(updated.mod_revision, 3);
+        assert!(matches!(
+            batch.update("/a".to_owned(), Bytes::new(), created.mod_revision, &mut ok),
+            Err(Error::Conflict { .. })
+        ));
+        batch.delete("/a", Some(3), &mut ok).unwrap();
+        assert!(matches!(
+            batch.delete("/a", None, &mut ok),
+            Err(Error::NotFound)
+        ));
+        let again = batch
+            .create("/a".to_owned(), Bytes::from_static(b"3"), &mut ok)
+            .unwrap();
+        assert_eq!(again.create_revision, 5);
+        // Nothing is visible before the batch is published.
+        assert_eq!(engine.revision(), 1);
+        assert!(engine.get("/a").is_none());
+        assert!(watch.next().now_or_never().is_none());
+        batch.publish();
+        assert_eq!(engine.revision(), 5);
+        assert_eq!(engine.get("/a").unwrap().value, Bytes::from_static(b"3"));
+        let seen: Vec<Revision> = (0..4)
+            .map(|_| watch.next().now_or_never().flatten().unwrap().revision())
+            .collect();
+        assert_eq!(seen, [2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn a_dropped_batch_changes_nothing() {
+        let engine = Engine::new(&Config::default(), Restored::empty());
+        let mut ok = |_: &Event| Ok(());
+        let mut batch = engine.batch();
+        batch
+            .create("/a".to_owned(), Bytes::new(), &mut ok)
+            .unwrap();
+        drop(batch);
+        assert_eq!(engine.revision(), 1);
+        assert!(engine.get("/a").is_none());
+        let created = engine
+            .create("/b".to_owned(), Bytes::new(), &mut ok)
+            .unwrap();
+        assert_eq!(created.mod_revision, 2, "the revision was not used");
     }
 }

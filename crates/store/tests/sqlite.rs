@@ -154,6 +154,38 @@ const ACKS_BEFORE_KILL: usize = 200;
 /// Re-executes this test binary as a child that writes as fast as it can and prints each
 /// acknowledged write; the parent `kill -9`s it mid-stream and checks every acknowledged
 /// write is in the reopened database.
+/// Writes arriving together are committed together (one transaction per batch): every one of
+/// them is acknowledged with its own revision and is on disk afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_are_all_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let store = std::sync::Arc::new(reopen(&path, Config::default()));
+    let writes = (0..200).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let key = format!("/c/{i}");
+            let kv = store.create(&key, key.clone().into_bytes()).await.unwrap();
+            (key, kv.mod_revision)
+        })
+    });
+    let mut acked = Vec::new();
+    for write in futures::future::join_all(writes).await {
+        acked.push(write.unwrap());
+    }
+    let mut revisions: Vec<i64> = acked.iter().map(|(_, rev)| *rev).collect();
+    revisions.sort();
+    assert_eq!(revisions, (2..=201).collect::<Vec<_>>());
+    drop(store);
+    let store = reopen(&path, Config::default());
+    assert_eq!(store.current_revision(), 201);
+    for (key, revision) in acked {
+        let kv = store.get(&key).await.unwrap().unwrap();
+        assert_eq!(kv.mod_revision, revision);
+        assert_eq!(kv.value, key.into_bytes());
+    }
+}
+
 #[test]
 fn acknowledged_writes_survive_kill_9() {
     if let Some(path) = std::env::var_os(CRASH_CHILD_DB) {

@@ -1,5 +1,5 @@
 //! The SQLite schema: how the current keys and the bounded event log are laid out on disk,
-//! recovered on open, and extended by one transaction per write.
+//! recovered on open, and extended by one transaction per batch of writes (a savepoint each).
 //!
 //! Tables:
 //! - `kv(key, value, create_rev, mod_rev)`: the current value of every live key.
@@ -144,13 +144,32 @@ impl Db {
         })
     }
 
-    /// Makes `event` durable: updates `kv`, appends to `log`, prunes the log, commits.
+    /// Opens the transaction a batch of writes goes into.
+    pub(super) fn begin(&mut self) -> Result<(), Error> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(backend)
+    }
+
+    /// Commits the open transaction: with `synchronous = FULL`, durable once this returns.
+    pub(super) fn commit(&mut self) -> Result<(), Error> {
+        self.conn.execute_batch("COMMIT").map_err(backend)
+    }
+
+    /// Abandons the open transaction.
+    pub(super) fn rollback(&mut self) {
+        if let Err(err) = self.conn.execute_batch("ROLLBACK") {
+            tracing::error!("SQLite rollback: {err}");
+        }
+    }
+
+    /// Adds `event` to the open transaction: updates `kv`, appends to `log`, prunes the log.
+    /// On failure the transaction is as it was before the call.
     pub(super) fn persist(&mut self, event: &Event) -> Result<(), Error> {
         let revision = event.revision();
-        let tx = self.conn.transaction().map_err(backend)?;
+        let history_limit = self.history_limit;
+        let sp = self.conn.savepoint().map_err(backend)?;
         match event {
             Event::Put { kv, prev } => {
-                tx.prepare_cached(
+                sp.prepare_cached(
                     "INSERT INTO kv (key, value, create_rev, mod_rev) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (key) DO UPDATE SET value = excluded.value,
                          create_rev = excluded.create_rev, mod_rev = excluded.mod_rev",
@@ -164,24 +183,24 @@ impl Db {
                     ])
                 })
                 .map_err(backend)?;
-                append(&tx, revision, kv.key.as_str(), Some(kv), prev.as_ref())?;
+                append(&sp, revision, kv.key.as_str(), Some(kv), prev.as_ref())?;
             }
             Event::Delete { prev, .. } => {
-                tx.prepare_cached("DELETE FROM kv WHERE key = ?1")
+                sp.prepare_cached("DELETE FROM kv WHERE key = ?1")
                     .and_then(|mut stmt| stmt.execute([&prev.key]))
                     .map_err(backend)?;
-                append(&tx, revision, prev.key.as_str(), None, Some(prev))?;
+                append(&sp, revision, prev.key.as_str(), None, Some(prev))?;
             }
         }
-        tx.prepare_cached("DELETE FROM log WHERE rev <= ?1")
-            .and_then(|mut stmt| stmt.execute([revision - self.history_limit as Revision]))
+        sp.prepare_cached("DELETE FROM log WHERE rev <= ?1")
+            .and_then(|mut stmt| stmt.execute([revision - history_limit as Revision]))
             .map_err(backend)?;
-        tx.commit().map_err(backend)
+        sp.commit().map_err(backend)
     }
 }
 
 fn append(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     revision: Revision,
     key: &str,
     kv: Option<&KeyValue>,
