@@ -1,11 +1,10 @@
 //! Creating a pod sandbox: the state directory with the pod's `resolv.conf` and `hosts`, and
-//! the pod init, spawned into the pod's network namespace and new UTS, IPC, mount and PID
-//! namespaces (set up natively in the forked child, see [`crate::nsenter`]), in a session of
-//! its own and without a parent-death signal, so it outlives the agent.
+//! the pod init, spawned without forking the agent (std uses `posix_spawn`); the init enters
+//! the pod's network namespace and new UTS, IPC, mount and PID namespaces and a session of its
+//! own itself (see [`crate::init`]), and has no parent-death signal, so it outlives the agent.
 
-use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::fs::{self, DirBuilder, OpenOptions};
 use std::io;
-use std::os::fd::AsRawFd as _;
 use std::os::unix::fs::DirBuilderExt as _;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -17,7 +16,6 @@ use tokio::process::Command;
 use crate::error::{Error, Result};
 use crate::init::init_args;
 use crate::layout::Layout;
-use crate::nsenter::enter_new_pod_namespaces;
 use crate::record::InitRecord;
 use crate::sandbox::{PodSandbox, destroy};
 
@@ -86,7 +84,6 @@ fn prepare(spec: &SandboxSpec, layout: &Layout) -> Result<()> {
 }
 
 async fn spawn_init(spec: &SandboxSpec, layout: &Layout) -> Result<()> {
-    let netns = File::open(&spec.netns_path).map_err(|e| Error::io("open", &spec.netns_path, e))?;
     let log_path = layout.log();
     let log = OpenOptions::new()
         .create(true)
@@ -96,21 +93,15 @@ async fn spawn_init(spec: &SandboxSpec, layout: &Layout) -> Result<()> {
     let mut command = Command::new(&spec.init_program);
     command
         .args(&spec.init_args_prefix)
-        .args(init_args(&layout.dir, &spec.hostname))
+        .args(init_args(&layout.dir, &spec.hostname, &spec.netns_path))
         .env_clear()
         .current_dir("/")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(log);
-    let netns_fd = netns.as_raw_fd();
-    // SAFETY: the hook only makes async-signal-safe system calls; `netns` outlives the spawn.
-    unsafe {
-        command.pre_exec(move || enter_new_pod_namespaces(netns_fd));
-    }
     let mut stage0 = command
         .spawn()
         .map_err(|e| Error::io("start pod init", &spec.init_program, e))?;
-    drop(netns);
     let stdout = stage0.stdout.take().expect("stdout is piped");
     let handshake = async {
         let mut lines = BufReader::new(stdout).lines();

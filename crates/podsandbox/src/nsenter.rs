@@ -1,11 +1,8 @@
 //! Code that runs in a forked child of the agent between `fork` and `exec` (a `pre_exec` hook),
 //! where only async-signal-safe calls are allowed: no allocation, no locks, only system calls
-//! on values prepared by the parent. Namespace changes happen only here, never on an agent
-//! thread.
+//! on values prepared by the parent. The agent changes namespaces only here, never on one of
+//! its threads (the pod init enters its new namespaces itself, see [`crate::init`]).
 //!
-//! - [`enter_new_pod_namespaces`]: for the pod init — its own session, the pod's network
-//!   namespace, and new UTS, IPC, mount and PID namespaces (the PID namespace applies to the
-//!   init's children, which is why the init forks once).
 //! - [`PodNamespaces::enter`]: for `exec` — join the init's namespaces, then fork, because only
 //!   children of a process created after `setns(CLONE_NEWPID)` live in that PID namespace. The
 //!   intermediate process closes every descriptor, waits for the program and exits with its
@@ -14,27 +11,12 @@
 use std::ffi::CStr;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd as _, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd as _, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
-use nix::sched::{CloneFlags, setns, unshare};
+use nix::sched::{CloneFlags, setns};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, chdir, fork, setsid};
-
-/// `pre_exec` body for the pod init. `netns` must stay open in the parent until spawn returns.
-pub(crate) fn enter_new_pod_namespaces(netns: RawFd) -> io::Result<()> {
-    setsid()?;
-    // SAFETY: the parent keeps the descriptor open until the spawn has returned.
-    let netns = unsafe { BorrowedFd::borrow_raw(netns) };
-    setns(netns, CloneFlags::CLONE_NEWNET)?;
-    unshare(
-        CloneFlags::CLONE_NEWUTS
-            | CloneFlags::CLONE_NEWIPC
-            | CloneFlags::CLONE_NEWNS
-            | CloneFlags::CLONE_NEWPID,
-    )?;
-    Ok(())
-}
 
 /// Descriptors of a running pod init's namespaces, in the order they are joined.
 pub(crate) struct PodNamespaces {

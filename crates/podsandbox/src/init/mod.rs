@@ -1,14 +1,17 @@
 //! The pod init: the body of the hidden `kubelite pod-init` subcommand.
 //!
-//! The agent starts it (see [`crate::create`]) already inside the pod's network namespace and
-//! fresh UTS, IPC, mount and PID namespaces, in a session of its own. A new PID namespace only
-//! applies to children, so it forks once: the parent ("stage 0") records the child's PID and
-//! start time in `init.json` and exits; the child is PID 1 of the pod. PID 1
-//! sets up the mounts and hostname ([`setup`]), binds `init.sock`, prints `ready` on its stdout
-//! (a pipe to the agent; failures print `error: <text>` instead), points its stdio at
-//! `init.log` and serves ([`server`]) until the pod is stopped.
+//! The agent starts it (see [`crate::create`]) with a plain spawn: the agent is a large,
+//! many-threaded process, and forking it for every pod (to change namespaces between `fork` and
+//! `exec`) copies its page tables each time. So the init itself, while it still has one thread,
+//! starts a session of its own, joins the pod's network namespace and unshares fresh UTS, IPC,
+//! mount and PID namespaces. A new PID namespace only applies to children, so it then forks
+//! once: the parent ("stage 0") records the child's PID and start time in `init.json` and exits;
+//! the child is PID 1 of the pod. PID 1 sets up the mounts and hostname ([`setup`]), binds
+//! `init.sock`, prints `ready` on its stdout (a pipe to the agent; failures print
+//! `error: <text>` instead), points its stdio at `init.log` and serves ([`server`]) until the
+//! pod is stopped.
 //!
-//! Arguments: `--dir <state_dir>/<uid> --hostname <name>`.
+//! Arguments: `--dir <state_dir>/<uid> --hostname <name> --netns <path>`.
 
 mod console;
 mod server;
@@ -19,8 +22,9 @@ use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
 use std::os::unix::net::UnixListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use nix::sched::{CloneFlags, setns, unshare};
 use nix::unistd::{ForkResult, Pid, fork};
 
 use crate::layout::Layout;
@@ -31,12 +35,15 @@ use crate::record::InitRecord;
 struct InitArgs {
     dir: PathBuf,
     hostname: String,
+    /// Where the pod's network namespace is mounted.
+    netns: PathBuf,
 }
 
 impl InitArgs {
     fn parse(args: impl IntoIterator<Item = OsString>) -> Result<InitArgs, String> {
         let mut dir = None;
         let mut hostname = None;
+        let mut netns = None;
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
             let value = args
@@ -44,6 +51,7 @@ impl InitArgs {
                 .ok_or_else(|| format!("{flag:?} needs a value"))?;
             match flag.to_str() {
                 Some("--dir") => dir = Some(PathBuf::from(value)),
+                Some("--netns") => netns = Some(PathBuf::from(value)),
                 Some("--hostname") => {
                     hostname = Some(
                         value
@@ -57,17 +65,20 @@ impl InitArgs {
         Ok(InitArgs {
             dir: dir.ok_or("missing --dir")?,
             hostname: hostname.ok_or("missing --hostname")?,
+            netns: netns.ok_or("missing --netns")?,
         })
     }
 }
 
 /// The arguments [`crate::create`] passes after the `pod-init` prefix.
-pub(crate) fn init_args(dir: &std::path::Path, hostname: &str) -> Vec<OsString> {
+pub(crate) fn init_args(dir: &Path, hostname: &str, netns: &Path) -> Vec<OsString> {
     vec![
         "--dir".into(),
         dir.as_os_str().to_owned(),
         "--hostname".into(),
         hostname.into(),
+        "--netns".into(),
+        netns.as_os_str().to_owned(),
     ]
 }
 
@@ -79,7 +90,7 @@ pub fn init_main(args: impl IntoIterator<Item = OsString>) -> ! {
         Ok(args) => args,
         Err(message) => fail(&format!("pod-init: {message}")),
     };
-    if let Err(message) = single_threaded() {
+    if let Err(message) = single_threaded().and_then(|()| enter_new_namespaces(&args.netns)) {
         fail(&message);
     }
     let layout = Layout::at(args.dir);
@@ -96,7 +107,7 @@ pub fn init_main(args: impl IntoIterator<Item = OsString>) -> ! {
     if nix::unistd::getpid().as_raw() != 1 {
         fail("pod-init must be started in a new PID namespace");
     }
-    if let Err(message) = setup::enter_pod(&layout, &args.hostname) {
+    if let Err(message) = setup::enter_pod(&layout, &args.hostname, &args.netns) {
         fail(&message);
     }
     let socket = layout.socket();
@@ -172,7 +183,23 @@ fn fail(message: &str) -> ! {
     std::process::exit(1)
 }
 
-/// `fork` is only sound here if no other thread exists.
+/// A session of its own, the pod's network namespace (mounted at `netns`), and new UTS, IPC,
+/// mount and PID namespaces (the last one for the children). Needs a single thread.
+fn enter_new_namespaces(netns: &Path) -> Result<(), String> {
+    nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
+    let file = File::open(netns).map_err(|e| format!("open {}: {e}", netns.display()))?;
+    setns(&file, CloneFlags::CLONE_NEWNET)
+        .map_err(|e| format!("join network namespace {}: {e}", netns.display()))?;
+    unshare(
+        CloneFlags::CLONE_NEWUTS
+            | CloneFlags::CLONE_NEWIPC
+            | CloneFlags::CLONE_NEWNS
+            | CloneFlags::CLONE_NEWPID,
+    )
+    .map_err(|e| format!("unshare namespaces: {e}"))
+}
+
+/// `fork` and `unshare(CLONE_NEWNS)` are only sound here if no other thread exists.
 fn single_threaded() -> Result<(), String> {
     let status =
         fs::read_to_string("/proc/self/status").map_err(|e| format!("/proc/self/status: {e}"))?;
@@ -195,16 +222,18 @@ mod tests {
 
     #[test]
     fn args() {
-        let ok = init_args(std::path::Path::new("/s/u1"), "web-0");
+        let ok = init_args(Path::new("/s/u1"), "web-0", Path::new("/run/netns/u1"));
         assert_eq!(
             InitArgs::parse(ok),
             Ok(InitArgs {
                 dir: "/s/u1".into(),
-                hostname: "web-0".into()
+                hostname: "web-0".into(),
+                netns: "/run/netns/u1".into(),
             })
         );
-        let cases: [(&[&str], &str); 3] = [
+        let cases: [(&[&str], &str); 4] = [
             (&["--dir", "/s"], "missing --hostname"),
+            (&["--dir", "/s", "--hostname", "h"], "missing --netns"),
             (&["--dir"], "\"--dir\" needs a value"),
             (&["--x", "1"], "unknown argument \"--x\""),
         ];

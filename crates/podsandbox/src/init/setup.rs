@@ -2,18 +2,22 @@
 //! `/etc/resolv.conf` and `/etc/hosts`, a `/proc` for the new PID namespace, and the hostname.
 //!
 //! The mount namespace is made a recursive *slave*, not private: mounts made inside never reach
-//! the node, yet unmounts on the node (another pod's netns bind mount under the shared netns
-//! directory) still propagate in, so this namespace never pins another pod's network namespace.
+//! the node, yet unmounts on the node still propagate in. The node's netns directory (every
+//! pod's network namespace is a bind mount in it) is then detached from this namespace: the pod
+//! has no use for it, it would pin other pods' network namespaces, and as a slave of that
+//! shared mount every pod's namespace would receive a copy of each new pod's netns mount, which
+//! makes starting N pods cost N² mount copies under the kernel's global namespace lock.
 
 use std::path::Path;
 
-use nix::mount::{MsFlags, mount};
+use nix::errno::Errno;
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
 
 use crate::layout::Layout;
 
 /// Sets up the pod's view of the system. Runs as PID 1 of the pod's new PID namespace, inside
 /// its new mount and UTS namespaces.
-pub(crate) fn enter_pod(layout: &Layout, hostname: &str) -> Result<(), String> {
+pub(crate) fn enter_pod(layout: &Layout, hostname: &str, netns: &Path) -> Result<(), String> {
     mount(
         None::<&str>,
         "/",
@@ -22,6 +26,13 @@ pub(crate) fn enter_pod(layout: &Layout, hostname: &str) -> Result<(), String> {
         None::<&str>,
     )
     .map_err(|e| format!("make / a slave mount: {e}"))?;
+    if let Some(dir) = netns.parent() {
+        match umount2(dir, MntFlags::MNT_DETACH) {
+            // Not a mount point (or already gone): nothing to detach.
+            Ok(()) | Err(Errno::EINVAL | Errno::ENOENT) => {}
+            Err(e) => return Err(format!("detach {}: {e}", dir.display())),
+        }
+    }
     bind(&layout.resolv_conf(), Path::new("/etc/resolv.conf"))?;
     bind(&layout.hosts(), Path::new("/etc/hosts"))?;
     mount(
