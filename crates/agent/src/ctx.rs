@@ -28,6 +28,21 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
+    /// Runs `op` on the IPAM state for pod `uid` on a blocking thread: IPAM writes its state
+    /// with fsync before an address is used or given back, which must not stall the runtime's
+    /// workers (nor every worker waiting for the lock meanwhile).
+    pub(crate) async fn ipam_blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        uid: &str,
+        op: impl FnOnce(&mut Ipam, &str) -> kubelite_netns::Result<T> + Send + 'static,
+    ) -> kubelite_netns::Result<T> {
+        let ctx = Arc::clone(self);
+        let uid = uid.to_owned();
+        tokio::task::spawn_blocking(move || op(&mut ctx.ipam.lock().expect("ipam lock"), &uid))
+            .await
+            .expect("IPAM task")
+    }
+
     /// Where pod sandboxes keep their state (short, for the unix socket path).
     pub(crate) fn sandbox_dir(&self) -> PathBuf {
         sandbox_dir(&self.config)

@@ -251,7 +251,7 @@ impl Worker {
         let ctx = self.ctx.clone();
         kubelite_podsandbox::destroy(&ctx.sandbox_dir(), &self.uid).await?;
         ctx.net.destroy_sandbox(&self.uid).await?;
-        let ip = ctx.ipam.lock().expect("ipam lock").allocate(&self.uid)?;
+        let ip = ctx.ipam_blocking(&self.uid, |ipam, uid| ipam.allocate(uid)).await?;
         let net = ctx.net.create_sandbox(&self.uid, ip).await?;
         let spec = self.pod.spec.clone().unwrap_or_default();
         let (hostname, domain) = pod_hostname_and_domain(
@@ -1112,7 +1112,11 @@ impl Worker {
         if let Err(e) = self.ctx.net.destroy_sandbox(&self.uid).await {
             tracing::warn!(pod = %self.key(), "destroy network: {e}");
         }
-        if let Err(e) = self.ctx.ipam.lock().expect("ipam lock").release(&self.uid) {
+        let released = self
+            .ctx
+            .ipam_blocking(&self.uid, |ipam, uid| ipam.release(uid))
+            .await;
+        if let Err(e) = released {
             tracing::warn!(pod = %self.key(), "release IP: {e}");
         }
     }
