@@ -1,24 +1,29 @@
 //! kubelet-style Events about Pods (`source.component: kubelet`, `source.host: <node>`,
 //! `involvedObject.fieldPath: spec.containers{<name>}`), written in the background so a slow
-//! API server never holds a pod back.
+//! API server never holds a pod back. One task writes them in order, one at a time (as
+//! client-go's event broadcaster does): a burst of Pods makes a queue of Events, not hundreds of
+//! concurrent requests (and API connections) competing with the Pods' own status writes.
 
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::PostParams;
 use kube::{Api, Client};
+use tokio::sync::mpsc;
 
 /// Writes Events as the node's kubelet.
 #[derive(Clone)]
 pub struct Recorder {
-    client: Client,
+    tx: mpsc::UnboundedSender<Event>,
     node: String,
 }
 
 impl Recorder {
-    /// A recorder for node `node`.
+    /// A recorder for node `node`; its writer task ends when every clone is dropped.
     pub fn new(client: Client, node: String) -> Recorder {
-        Recorder { client, node }
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_all(client, rx));
+        Recorder { tx, node }
     }
 
     /// Records `reason`/`message` about `pod` (and its container `container`), type `Normal`
@@ -44,7 +49,7 @@ impl Recorder {
                 api_version: Some("v1".into()),
                 kind: Some("Pod".into()),
                 name: Some(name),
-                namespace: Some(namespace.clone()),
+                namespace: Some(namespace),
                 uid: pod.metadata.uid.clone(),
                 resource_version: pod.metadata.resource_version.clone(),
                 field_path: container.map(|c| format!("spec.containers{{{c}}}")),
@@ -64,11 +69,18 @@ impl Recorder {
             count: Some(1),
             ..Default::default()
         };
-        let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
-        tokio::spawn(async move {
-            if let Err(e) = api.create(&PostParams::default(), &event).await {
-                tracing::debug!("event: {e}");
-            }
-        });
+        // The writer only stops once every recorder is gone.
+        let _ = self.tx.send(event);
+    }
+}
+
+/// Creates each Event received, in order.
+async fn write_all(client: Client, mut rx: mpsc::UnboundedReceiver<Event>) {
+    while let Some(event) = rx.recv().await {
+        let namespace = event.metadata.namespace.clone().unwrap_or_default();
+        let api: Api<Event> = Api::namespaced(client.clone(), &namespace);
+        if let Err(e) = api.create(&PostParams::default(), &event).await {
+            tracing::debug!("event: {e}");
+        }
     }
 }
