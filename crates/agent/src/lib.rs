@@ -34,8 +34,8 @@ mod node;
 mod pod_status;
 mod probe;
 mod registry;
-mod serving;
 mod services;
+mod serving;
 mod streaming;
 mod worker;
 

@@ -251,7 +251,9 @@ impl Worker {
         let ctx = self.ctx.clone();
         kubelite_podsandbox::destroy(&ctx.sandbox_dir(), &self.uid).await?;
         ctx.net.destroy_sandbox(&self.uid).await?;
-        let ip = ctx.ipam_blocking(&self.uid, |ipam, uid| ipam.allocate(uid)).await?;
+        let ip = ctx
+            .ipam_blocking(&self.uid, |ipam, uid| ipam.allocate(uid))
+            .await?;
         let net = ctx.net.create_sandbox(&self.uid, ip).await?;
         let spec = self.pod.spec.clone().unwrap_or_default();
         let (hostname, domain) = pod_hostname_and_domain(
