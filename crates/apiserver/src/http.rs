@@ -68,11 +68,8 @@ pub struct Query(HashMap<String, Vec<String>>);
 impl Query {
     pub fn parse(query: Option<&str>) -> Query {
         let mut map: HashMap<String, Vec<String>> = HashMap::new();
-        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            map.entry(percent_decode(k))
-                .or_default()
-                .push(percent_decode(v));
+        for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            map.entry(k.into_owned()).or_default().push(v.into_owned());
         }
         Query(map)
     }
@@ -103,32 +100,6 @@ impl Query {
             }),
         }
     }
-}
-
-/// Decodes `%XX` escapes and `+` (form encoding) in a query component.
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
 }
 
 #[cfg(test)]

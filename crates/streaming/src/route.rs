@@ -11,6 +11,7 @@
 //! both kubectl's `stdin=true` and kube-apiserver's `stdin=1` are understood.
 
 use jiff::Timestamp;
+use percent_encoding::percent_decode_str;
 
 /// Which container of which pod.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +75,7 @@ pub fn parse(path: &str, query: Option<&str>) -> Result<Endpoint, RouteError> {
     let segments: Vec<String> = path
         .trim_start_matches('/')
         .split('/')
-        .map(percent_decode)
+        .map(|segment| percent_decode_str(segment).decode_utf8_lossy().into_owned())
         .collect();
     let params = parse_query(query.unwrap_or(""));
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
@@ -199,47 +200,12 @@ fn number(params: &[(String, String)], name: &str) -> Result<Option<u64>, RouteE
     }
 }
 
-/// Splits a raw query into decoded `(name, value)` pairs in order.
+/// Splits a raw query into decoded `(name, value)` pairs in order (form encoding: `%XX` and `+`;
+/// invalid escapes stay as they are).
 pub fn parse_query(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), percent_decode(v))
-        })
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
-}
-
-/// Decodes `%XX` escapes and `+` (a space in form encoding); invalid escapes stay as they are.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -363,7 +329,7 @@ mod tests {
     }
 
     #[test]
-    fn percent_decoding() {
+    fn query_decoding() {
         let cases = [
             ("a%20b", "a b"),
             ("a+b", "a b"),
@@ -373,7 +339,12 @@ mod tests {
             ("%e2%82%ac", "€"),
         ];
         for (input, want) in cases {
-            assert_eq!(percent_decode(input), want, "{input}");
+            let query = format!("command={input}");
+            assert_eq!(
+                parse_query(&query),
+                [("command".to_owned(), want.to_owned())],
+                "{input}"
+            );
         }
     }
 }
