@@ -45,7 +45,7 @@ use crate::route::Route;
 use crate::service_alloc::ServiceAllocator;
 use crate::status::ApiError;
 
-pub use server::serve;
+pub use server::{serve, serve_unix};
 
 /// How the API server is set up.
 #[derive(Debug, Clone)]

@@ -7,6 +7,7 @@ mod health;
 mod images;
 mod instance;
 mod kubeconfig;
+mod local_client;
 mod node_ip;
 mod progress;
 mod up;

@@ -2,6 +2,7 @@
 //! kubeconfig, and stops cleanly on SIGINT or SIGTERM.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use ipnet::Ipv4Net;
 use kubelite_apiserver::{ApiServer, Config, pki::Pki};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UnixListener};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -185,7 +186,18 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     if args.merge_kubeconfig {
         crate::kubeconfig::merge_into_home(&kubeconfig_path)?;
     }
-    let client = admin_client(&kubeconfig_path).await?;
+    // The components below reach the API server on its Unix socket (owner-only), not over TLS.
+    let socket = args.data_dir.join(crate::local_client::SOCKET);
+    let _ = fs::remove_file(&socket);
+    let local = UnixListener::bind(&socket)
+        .with_context(|| format!("cannot listen on {}", socket.display()))?;
+    fs::set_permissions(&socket, fs::Permissions::from_mode(0o600))?;
+    let serving_local = tokio::spawn(kubelite_apiserver::serve_unix(
+        server.clone(),
+        local,
+        stop.clone(),
+    ));
+    let client = crate::local_client::client(&socket, &pki.admin_token)?;
     // The agent stops first (it stops the Pods through the API), then the control plane.
     let agent_stop = CancellationToken::new();
     let node_name = args
@@ -298,6 +310,8 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         Ok(Ok(())) => {}
     }
     let _ = serving.await;
+    let _ = serving_local.await;
+    let _ = fs::remove_file(&socket);
     drop(instance);
     println!("kubelite stopped");
     Ok(())
