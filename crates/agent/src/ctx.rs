@@ -4,13 +4,14 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use kube::Client;
-use kubelite_netns::{Ipam, NodeDns, NodeNetwork};
+use kubelite_netns::{NodeDns, NodeNetwork};
 
 use crate::Config;
 use crate::events::Recorder;
+use crate::pod_ips::PodIps;
 use crate::registry::Registry;
 use crate::services::Services;
 
@@ -19,7 +20,7 @@ pub(crate) struct Ctx {
     pub(crate) client: Client,
     pub(crate) config: Config,
     pub(crate) net: NodeNetwork,
-    pub(crate) ipam: Mutex<Ipam>,
+    pub(crate) ips: PodIps,
     pub(crate) node_ip: Ipv4Addr,
     pub(crate) dns: NodeDns,
     pub(crate) recorder: Recorder,
@@ -28,21 +29,6 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    /// Runs `op` on the IPAM state for pod `uid` on a blocking thread: IPAM writes its state
-    /// with fsync before an address is used or given back, which must not stall the runtime's
-    /// workers (nor every worker waiting for the lock meanwhile).
-    pub(crate) async fn ipam_blocking<T: Send + 'static>(
-        self: &Arc<Self>,
-        uid: &str,
-        op: impl FnOnce(&mut Ipam, &str) -> kubelite_netns::Result<T> + Send + 'static,
-    ) -> kubelite_netns::Result<T> {
-        let ctx = Arc::clone(self);
-        let uid = uid.to_owned();
-        tokio::task::spawn_blocking(move || op(&mut ctx.ipam.lock().expect("ipam lock"), &uid))
-            .await
-            .expect("IPAM task")
-    }
-
     /// Where pod sandboxes keep their state (short, for the unix socket path).
     pub(crate) fn sandbox_dir(&self) -> PathBuf {
         sandbox_dir(&self.config)

@@ -31,6 +31,7 @@ mod host;
 pub mod log_pump;
 pub mod logs;
 mod node;
+mod pod_ips;
 mod pod_status;
 mod probe;
 mod registry;
@@ -234,7 +235,7 @@ async fn run_node(
         client: client.clone(),
         config: config.clone(),
         net,
-        ipam: Mutex::new(ipam),
+        ips: pod_ips::PodIps::new(ipam),
         node_ip,
         registry,
     });
@@ -306,10 +307,7 @@ async fn collect_garbage(ctx: &ctx::Ctx, selector: &str) -> Result<()> {
     if !report.sandboxes.is_empty() || !report.veths.is_empty() {
         tracing::info!("removed leftover pod networks: {report:?}");
     }
-    ctx.ipam
-        .lock()
-        .expect("ipam lock")
-        .retain(|uid| keep.contains(uid))?;
+    ctx.ips.retain(|uid| keep.contains(uid))?;
     if let Ok(entries) = fs::read_dir(ctx.logs_dir()) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();

@@ -223,9 +223,9 @@ impl Worker {
 
     /// Re-adopts a sandbox that survived an agent restart, or notes a pod that already ended.
     async fn adopt(&mut self) {
-        let ip = self.ctx.ipam.lock().expect("ipam lock").get(&self.uid);
         let netns = kubelite_netns::netns_path(&crate::ctx::run_dir(&self.ctx.config), &self.uid);
-        if let (Some(ip), true) = (ip, netns.exists())
+        if netns.exists()
+            && let Some(ip) = self.ctx.ips.get(&self.uid)
             && let Ok(sandbox) = PodSandbox::connect(&self.ctx.sandbox_dir(), &self.uid).await
         {
             tracing::info!(pod = %self.key(), "re-adopted sandbox");
@@ -251,9 +251,7 @@ impl Worker {
         let ctx = self.ctx.clone();
         kubelite_podsandbox::destroy(&ctx.sandbox_dir(), &self.uid).await?;
         ctx.net.destroy_sandbox(&self.uid).await?;
-        let ip = ctx
-            .ipam_blocking(&self.uid, |ipam, uid| ipam.allocate(uid))
-            .await?;
+        let ip = ctx.ips.allocate(&self.uid).await?;
         let net = ctx.net.create_sandbox(&self.uid, ip).await?;
         let spec = self.pod.spec.clone().unwrap_or_default();
         let (hostname, domain) = pod_hostname_and_domain(
@@ -1114,11 +1112,7 @@ impl Worker {
         if let Err(e) = self.ctx.net.destroy_sandbox(&self.uid).await {
             tracing::warn!(pod = %self.key(), "destroy network: {e}");
         }
-        let released = self
-            .ctx
-            .ipam_blocking(&self.uid, |ipam, uid| ipam.release(uid))
-            .await;
-        if let Err(e) = released {
+        if let Err(e) = self.ctx.ips.release(&self.uid).await {
             tracing::warn!(pod = %self.key(), "release IP: {e}");
         }
     }

@@ -13,6 +13,23 @@ use crate::error::{Error, Result};
 use crate::ipam_state::{DecodeError, IpamState};
 use crate::pod_range::PodRange;
 
+/// One change of an [`Ipam::apply`] batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Give this pod UID an address (its current one if it has one).
+    Allocate(String),
+    /// Free this pod UID's address, if any.
+    Release(String),
+}
+
+/// What a [`Change`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Allocated(Ipv4Addr),
+    /// The address freed, `None` if the UID had none.
+    Released(Option<Ipv4Addr>),
+}
+
 /// Pod address allocator for one node's pod CIDR, backed by `state_file`.
 #[derive(Debug)]
 pub struct Ipam {
@@ -63,25 +80,52 @@ impl Ipam {
     /// Returns `uid`'s address, allocating and persisting the next free one after the cursor if
     /// it has none.
     pub fn allocate(&mut self, uid: &str) -> Result<Ipv4Addr> {
-        if let Some(ip) = self.state.get(uid) {
-            return Ok(ip);
+        match self.apply(&[Change::Allocate(uid.to_owned())])?.pop() {
+            Some(Ok(Outcome::Allocated(ip))) => Ok(ip),
+            Some(Err(e)) => Err(e),
+            _ => unreachable!("one allocation gives one allocation outcome"),
         }
-        let mut next = self.state.clone();
-        let ip = next
-            .allocate(uid)
-            .ok_or(Error::IpamExhausted(self.range().cidr()))?;
-        self.commit(next)?;
-        Ok(ip)
     }
 
     /// Frees `uid`'s address (no-op if it has none), returning it.
     pub fn release(&mut self, uid: &str) -> Result<Option<Ipv4Addr>> {
+        match self.apply(&[Change::Release(uid.to_owned())])?.pop() {
+            Some(Ok(Outcome::Released(ip))) => Ok(ip),
+            Some(Err(e)) => Err(e),
+            _ => unreachable!("one release gives one release outcome"),
+        }
+    }
+
+    /// Applies `changes` in order, each seeing the ones before it, and persists the result with
+    /// one atomic write (so a burst of Pods costs one write, not one each). An allocation in an
+    /// exhausted range fails alone; if the write fails, every change fails and nothing changes.
+    pub fn apply(&mut self, changes: &[Change]) -> Result<Vec<Result<Outcome>>> {
         let mut next = self.state.clone();
-        let Some(ip) = next.release(uid) else {
-            return Ok(None);
-        };
-        self.commit(next)?;
-        Ok(Some(ip))
+        let mut changed = false;
+        let outcomes: Vec<Result<Outcome>> = changes
+            .iter()
+            .map(|change| match change {
+                Change::Allocate(uid) => {
+                    if let Some(ip) = next.get(uid) {
+                        return Ok(Outcome::Allocated(ip));
+                    }
+                    let ip = next
+                        .allocate(uid)
+                        .ok_or(Error::IpamExhausted(next.range().cidr()))?;
+                    changed = true;
+                    Ok(Outcome::Allocated(ip))
+                }
+                Change::Release(uid) => {
+                    let ip = next.release(uid);
+                    changed |= ip.is_some();
+                    Ok(Outcome::Released(ip))
+                }
+            })
+            .collect();
+        if changed {
+            self.commit(next)?;
+        }
+        Ok(outcomes)
     }
 
     /// Frees every allocation whose UID `keep` rejects (garbage collection after a restart),
@@ -166,6 +210,57 @@ mod tests {
             ["c"]
         );
         assert!(!dir.path().join("state/ipam.tmp").exists());
+    }
+
+    #[test]
+    fn a_batch_is_applied_in_order_and_written_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ipam");
+        let mut ipam = Ipam::open(&path, cidr()).unwrap();
+        let first = ipam.allocate("u0").unwrap();
+        let outcomes = ipam
+            .apply(&[
+                Change::Allocate("u1".into()),
+                Change::Allocate("u0".into()),
+                Change::Release("u1".into()),
+                Change::Release("nobody".into()),
+                Change::Allocate("u2".into()),
+            ])
+            .unwrap();
+        let ips: Vec<Outcome> = outcomes.into_iter().map(Result::unwrap).collect();
+        let Outcome::Allocated(u1) = ips[0] else {
+            panic!("{ips:?}")
+        };
+        assert_eq!(ips[1], Outcome::Allocated(first), "u0 keeps its address");
+        assert_eq!(ips[2], Outcome::Released(Some(u1)));
+        assert_eq!(ips[3], Outcome::Released(None));
+        let Outcome::Allocated(u2) = ips[4] else {
+            panic!("{ips:?}")
+        };
+        assert_ne!(
+            u2, u1,
+            "a freed address is not reused before the range wraps"
+        );
+        // What a restarted agent reads back is the batch's result.
+        let reopened = Ipam::open(&path, cidr()).unwrap();
+        assert_eq!(reopened.get("u0"), Some(first));
+        assert_eq!(reopened.get("u1"), None);
+        assert_eq!(reopened.get("u2"), Some(u2));
+    }
+
+    #[test]
+    fn an_exhausted_range_fails_only_that_allocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ipam = Ipam::open(dir.path().join("ipam"), cidr()).unwrap();
+        let changes: Vec<Change> = (0..8).map(|i| Change::Allocate(format!("u{i}"))).collect();
+        let outcomes = ipam.apply(&changes).unwrap();
+        let ok = outcomes.iter().filter(|o| o.is_ok()).count();
+        assert!(
+            ok > 0 && ok < 8,
+            "a /29 has fewer pod addresses than 8: {outcomes:?}"
+        );
+        assert!(matches!(outcomes[7], Err(Error::IpamExhausted(_))));
+        assert_eq!(ipam.allocations().count(), ok);
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub use error::{Error, Result};
 pub use hosts::{
     HostAlias, PodHosts, pod_hostname_and_domain, render_host_network_hosts, render_hosts,
 };
-pub use ipam::Ipam;
+pub use ipam::{Change as IpamChange, Ipam, Outcome as IpamOutcome};
 pub use ipam_state::{DecodeError, IpamState};
 pub use names::{
     POD_INTERFACE, host_veth_name, is_host_veth_name, netns_dir, netns_path, validate_uid,
