@@ -2,8 +2,8 @@
 //! kubeconfig, and stops cleanly on SIGINT or SIGTERM.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
