@@ -189,15 +189,26 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     // The components below reach the API server on its Unix socket (owner-only), not over TLS.
     let socket = args.data_dir.join(crate::local_client::SOCKET);
     let _ = fs::remove_file(&socket);
-    let local = UnixListener::bind(&socket)
-        .with_context(|| format!("cannot listen on {}", socket.display()))?;
-    fs::set_permissions(&socket, fs::Permissions::from_mode(0o600))?;
-    let serving_local = tokio::spawn(kubelite_apiserver::serve_unix(
-        server.clone(),
-        local,
-        stop.clone(),
-    ));
-    let client = crate::local_client::client(&socket, &pki.admin_token)?;
+    let (client, serving_local) = match UnixListener::bind(&socket) {
+        Ok(local) => {
+            fs::set_permissions(&socket, fs::Permissions::from_mode(0o600))?;
+            let serving = tokio::spawn(kubelite_apiserver::serve_unix(
+                server.clone(),
+                local,
+                stop.clone(),
+            ));
+            let client = crate::local_client::client(&socket, &pki.admin_token)?;
+            (client, Some(serving))
+        }
+        // A Unix socket path is limited to 107 bytes: with a longer data dir, TLS it is.
+        Err(e) => {
+            tracing::warn!(
+                "cannot listen on {}: {e}; the components use {url} instead",
+                socket.display()
+            );
+            (admin_client(&kubeconfig_path).await?, None)
+        }
+    };
     // The agent stops first (it stops the Pods through the API), then the control plane.
     let agent_stop = CancellationToken::new();
     let node_name = args
@@ -310,8 +321,10 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         Ok(Ok(())) => {}
     }
     let _ = serving.await;
-    let _ = serving_local.await;
-    let _ = fs::remove_file(&socket);
+    if let Some(serving_local) = serving_local {
+        let _ = serving_local.await;
+        let _ = fs::remove_file(&socket);
+    }
     drop(instance);
     println!("kubelite stopped");
     Ok(())
