@@ -2,7 +2,8 @@
 //! `involvedObject.fieldPath: spec.containers{<name>}`), written in the background so a slow
 //! API server never holds a pod back. One task writes them in order, one at a time (as
 //! client-go's event broadcaster does): a burst of Pods makes a queue of Events, not hundreds of
-//! concurrent requests (and API connections) competing with the Pods' own status writes.
+//! concurrent requests (and API connections) competing with the Pods' own status writes, and
+//! at kubelet's rate (`rate`).
 
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
@@ -10,6 +11,9 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::PostParams;
 use kube::{Api, Client};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::rate::{EVENT_BURST, EVENT_QPS, TokenBucket};
 
 /// Writes Events as the node's kubelet.
 #[derive(Clone)]
@@ -74,9 +78,12 @@ impl Recorder {
     }
 }
 
-/// Creates each Event received, in order.
+/// Creates each Event received, in order, at most [`EVENT_QPS`] a second after a burst of
+/// [`EVENT_BURST`] (kubelet's defaults).
 async fn write_all(client: Client, mut rx: mpsc::UnboundedReceiver<Event>) {
+    let mut bucket = TokenBucket::new(EVENT_QPS, EVENT_BURST, Instant::now());
     while let Some(event) = rx.recv().await {
+        tokio::time::sleep(bucket.take(Instant::now())).await;
         let namespace = event.metadata.namespace.clone().unwrap_or_default();
         let api: Api<Event> = Api::namespaced(client.clone(), &namespace);
         if let Err(e) = api.create(&PostParams::default(), &event).await {

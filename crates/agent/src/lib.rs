@@ -34,6 +34,7 @@ mod node;
 mod pod_ips;
 mod pod_status;
 mod probe;
+mod rate;
 mod registry;
 mod services;
 mod serving;
