@@ -431,18 +431,7 @@ impl<'a> PortPlan<'a> {
         let cip = self.state.service.cluster_ip;
         let internal = self.internal_eps();
         if !internal.is_empty() {
-            self.entry(
-                out,
-                Entry::ClusterIp,
-                (Container::Map(Map::ServiceIps), self.ip_key(cip)),
-                internal,
-                |i| {
-                    (
-                        Container::DataMap(DataMap::ServiceEndpoints(self.proto)),
-                        Key::IpPortIndex(cip, self.port, i),
-                    )
-                },
-            );
+            self.ip_entry(out, Entry::ClusterIp, cip, internal);
         }
         // Without `externalTrafficPolicy: Local` external traffic uses the cluster endpoints.
         if !self.has_endpoints() {
@@ -450,18 +439,7 @@ impl<'a> PortPlan<'a> {
         }
         let eps = &self.cluster_eps;
         for &ip in &self.external_ips {
-            self.entry(
-                out,
-                Entry::External,
-                (Container::Map(Map::ServiceIps), self.ip_key(ip)),
-                eps,
-                |i| {
-                    (
-                        Container::DataMap(DataMap::ServiceEndpoints(self.proto)),
-                        Key::IpPortIndex(ip, self.port, i),
-                    )
-                },
-            );
+            self.ip_entry(out, Entry::External, ip, eps);
         }
         if let Some(node_port) = self.node_port {
             self.entry(
@@ -480,6 +458,23 @@ impl<'a> PortPlan<'a> {
                 },
             );
         }
+    }
+
+    /// An entry point of `@service-ips` (a ClusterIP, externalIP, LoadBalancer IP or 127.0.0.1)
+    /// on the shared-chain path: its endpoints keyed `ip . port . i` in the protocol's data map.
+    fn ip_entry(&self, out: &mut ServiceRules, entry: Entry, ip: Ipv4Addr, eps: &[&Endpoint]) {
+        self.entry(
+            out,
+            entry,
+            (Container::Map(Map::ServiceIps), self.ip_key(ip)),
+            eps,
+            |i| {
+                (
+                    Container::DataMap(DataMap::ServiceEndpoints(self.proto)),
+                    Key::IpPortIndex(ip, self.port, i),
+                )
+            },
+        );
     }
 
     /// One entry point on the shared-chain path: `dispatch` goes to the shared chain for
