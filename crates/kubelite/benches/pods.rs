@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{ListParams, PostParams, WatchEvent, WatchParams};
-use kube::{Api, Client, Config};
+use kube::{Api, Client};
 use support::{Cluster, ms, percentile};
 
 const PODS: usize = 100;
@@ -67,14 +67,6 @@ fn running_with_ip(p: &Pod) -> bool {
         s.phase.as_deref() == Some("Running")
             && s.pod_ip.as_deref().is_some_and(|ip| !ip.is_empty())
     })
-}
-
-async fn client(kubeconfig: &Path) -> Client {
-    let kc = kube::config::Kubeconfig::read_from(kubeconfig).expect("kubeconfig");
-    let config = Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("config");
-    Client::try_from(config).expect("client")
 }
 
 /// Waits until a Node reports Ready, so the scheduler can place the Pods at once.
@@ -169,7 +161,9 @@ fn main() {
         let kubeconfig = kubeconfig.clone();
         c.in_netns(move || {
             let rt = support::runtime();
-            rt.block_on(async move { wait_node_ready(&client(&kubeconfig).await).await });
+            rt.block_on(async move {
+                wait_node_ready(&support::admin_client(&kubeconfig).await.expect("client")).await
+            });
         });
         std::thread::sleep(Duration::from_secs(1));
         cluster_memory_kib(&proc_dir)
@@ -177,7 +171,9 @@ fn main() {
 
     let times = c.in_netns(move || {
         let rt = support::runtime();
-        rt.block_on(async move { create_and_time(client(&kubeconfig).await).await })
+        rt.block_on(async move {
+            create_and_time(support::admin_client(&kubeconfig).await.expect("client")).await
+        })
     });
     std::thread::sleep(Duration::from_secs(1));
     let after = cluster_memory_kib(&proc_dir);
