@@ -211,6 +211,11 @@ impl Worker {
         )
     }
 
+    /// Where this pod's network namespace is mounted while it has one.
+    fn netns_path(&self) -> std::path::PathBuf {
+        kubelite_netns::netns_path(&crate::ctx::run_dir(&self.ctx.config), &self.uid)
+    }
+
     /// Publishes the pod and its sandbox for the streaming server.
     fn publish(&self) {
         self.ctx.registry.publish(
@@ -223,8 +228,7 @@ impl Worker {
 
     /// Re-adopts a sandbox that survived an agent restart, or notes a pod that already ended.
     async fn adopt(&mut self) {
-        let netns = kubelite_netns::netns_path(&crate::ctx::run_dir(&self.ctx.config), &self.uid);
-        if netns.exists()
+        if self.netns_path().exists()
             && let Some(ip) = self.ctx.ips.get(&self.uid)
             && let Ok(sandbox) = PodSandbox::connect(&self.ctx.sandbox_dir(), &self.uid).await
         {
@@ -250,7 +254,11 @@ impl Worker {
         }
         let ctx = self.ctx.clone();
         kubelite_podsandbox::destroy(&ctx.sandbox_dir(), &self.uid).await?;
-        ctx.net.destroy_sandbox(&self.uid).await?;
+        // Only a dead or half-made sandbox leaves a namespace behind; a first start skips the
+        // netlink round trip (a leftover veth alone is replaced by `create_sandbox`).
+        if self.netns_path().exists() {
+            ctx.net.destroy_sandbox(&self.uid).await?;
+        }
         let ip = ctx.ips.allocate(&self.uid).await?;
         let net = ctx.net.create_sandbox(&self.uid, ip).await?;
         let spec = self.pod.spec.clone().unwrap_or_default();
