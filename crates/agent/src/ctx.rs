@@ -1,6 +1,6 @@
 //! What every pod worker shares: the API client, the agent's configuration and directories,
 //! the node network and IPAM, the node IP, the cluster DNS settings, the event recorder and the
-//! registry the streaming server finds pods in, and the Service cache.
+//! registry the streaming server finds pods in, the Service cache and the pod zygote.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use kube::Client;
 use kubelite_netns::{NodeDns, NodeNetwork};
+use kubelite_podsandbox::Zygote;
 
 use crate::Config;
 use crate::events::Recorder;
@@ -26,6 +27,8 @@ pub(crate) struct Ctx {
     pub(crate) recorder: Recorder,
     pub(crate) registry: Arc<Registry>,
     pub(crate) services: Services,
+    /// Forks the pod inits.
+    pub(crate) zygote: Zygote,
 }
 
 impl Ctx {

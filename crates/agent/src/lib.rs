@@ -63,8 +63,8 @@ pub use container::{SLEEP_SUBCOMMAND, WHOAMI_SUBCOMMAND};
 pub use error::{Error, Result};
 pub use node::KUBELET_VERSION;
 
-/// The hidden subcommand of the kubelite binary that runs `kubelite_podsandbox::init_main`.
-pub const POD_INIT_SUBCOMMAND: &str = "pod-init";
+/// The hidden subcommand of the kubelite binary that runs `kubelite_podsandbox::zygote_main`.
+pub const POD_ZYGOTE_SUBCOMMAND: &str = "pod-zygote";
 /// The node bridge.
 pub const BRIDGE: &str = "kl0";
 /// How often the Node status is posted.
@@ -227,6 +227,10 @@ async fn run_node(
     let (services, services_task) = services::Services::watch(client.clone());
     let ctx = Arc::new(ctx::Ctx {
         services,
+        zygote: kubelite_podsandbox::Zygote::new(
+            &config.program,
+            vec![POD_ZYGOTE_SUBCOMMAND.into()],
+        ),
         recorder: events::Recorder::new(client.clone(), name.clone()),
         dns: NodeDns {
             cluster_dns: vec![ctx::cluster_dns_ip(&config)],

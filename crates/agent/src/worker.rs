@@ -313,16 +313,17 @@ impl Worker {
             host_domain: domain.as_deref(),
             host_aliases: &aliases,
         });
-        let created = kubelite_podsandbox::create(&SandboxSpec {
-            uid: self.uid.clone(),
-            netns_path: net.netns_path.clone(),
-            hostname,
-            resolv_conf: render_resolv_conf(&resolv),
-            hosts,
-            state_dir: ctx.sandbox_dir(),
-            init_program: ctx.config.program.clone(),
-            init_args_prefix: vec![crate::POD_INIT_SUBCOMMAND.into()],
-        })
+        let created = kubelite_podsandbox::create(
+            &SandboxSpec {
+                uid: self.uid.clone(),
+                netns_path: net.netns_path.clone(),
+                hostname,
+                resolv_conf: render_resolv_conf(&resolv),
+                hosts,
+                state_dir: ctx.sandbox_dir(),
+            },
+            &ctx.zygote,
+        )
         .await;
         let sandbox = match created {
             Ok(sandbox) => Arc::new(sandbox),

@@ -54,12 +54,12 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    // Hidden subcommands run inside Pods; `pod-init` forks, so it must run before any thread.
+    // Hidden subcommands run inside Pods; `pod-zygote` forks, so it must run before any thread.
     let mut args = std::env::args_os();
     let _program = args.next();
     if let Some(subcommand) = args.next().and_then(|a| a.into_string().ok()) {
-        if subcommand == kubelite_agent::POD_INIT_SUBCOMMAND {
-            kubelite_podsandbox::init_main(args);
+        if subcommand == kubelite_agent::POD_ZYGOTE_SUBCOMMAND {
+            kubelite_podsandbox::zygote_main();
         }
         if let Some(code) = images::dispatch(&subcommand, args.collect()) {
             return Ok(code);

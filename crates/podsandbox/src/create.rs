@@ -1,5 +1,5 @@
 //! Creating a pod sandbox: the state directory with the pod's `resolv.conf` and `hosts`, and
-//! the pod init, spawned without forking the agent (std uses `posix_spawn`); the init enters
+//! the pod init, forked by the agent's [`Zygote`] (never by the agent itself); the init enters
 //! the pod's network namespace and new UTS, IPC, mount and PID namespaces and a session of its
 //! own itself (see [`crate::init`]), and has no parent-death signal, so it outlives the agent.
 
@@ -7,17 +7,16 @@ use std::fs::{self, DirBuilder, OpenOptions};
 use std::io;
 use std::os::unix::fs::DirBuilderExt as _;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::Command;
 
 use crate::error::{Error, Result};
 use crate::init::init_args;
 use crate::layout::Layout;
 use crate::record::InitRecord;
 use crate::sandbox::{PodSandbox, destroy};
+use crate::zygote::Zygote;
 
 /// How long the init may take to report `ready`.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -38,16 +37,12 @@ pub struct SandboxSpec {
     /// Directory of all pod sandboxes; this one lives in `<state_dir>/<uid>`. Keep the path
     /// short: `<state_dir>/<uid>/init.sock` must fit a unix socket address (107 bytes).
     pub state_dir: PathBuf,
-    /// The program that runs [`crate::init_main`]: the kubelite binary.
-    pub init_program: PathBuf,
-    /// Arguments selecting the init, e.g. `["pod-init"]`.
-    pub init_args_prefix: Vec<String>,
 }
 
 /// Creates the sandbox and waits until its init is ready. [`Error::SandboxExists`] if a live init
 /// already exists for the UID; leftovers of a dead one are removed first. On failure nothing is
 /// left behind.
-pub async fn create(spec: &SandboxSpec) -> Result<PodSandbox> {
+pub async fn create(spec: &SandboxSpec, zygote: &Zygote) -> Result<PodSandbox> {
     let layout = Layout::new(&spec.state_dir, &spec.uid)?;
     if InitRecord::load(&layout.record())?.is_some_and(|record| record.is_alive()) {
         return Err(Error::SandboxExists(spec.uid.clone()));
@@ -55,7 +50,7 @@ pub async fn create(spec: &SandboxSpec) -> Result<PodSandbox> {
     destroy(&spec.state_dir, &spec.uid).await?;
     let made = prepare(spec, &layout);
     let made = match made {
-        Ok(()) => spawn_init(spec, &layout).await,
+        Ok(()) => spawn_init(spec, &layout, zygote).await,
         Err(e) => Err(e),
     };
     let connected = match made {
@@ -83,36 +78,43 @@ fn prepare(spec: &SandboxSpec, layout: &Layout) -> Result<()> {
     Ok(())
 }
 
-async fn spawn_init(spec: &SandboxSpec, layout: &Layout) -> Result<()> {
+async fn spawn_init(spec: &SandboxSpec, layout: &Layout, zygote: &Zygote) -> Result<()> {
     let log_path = layout.log();
     let log = OpenOptions::new()
         .create(true)
         .append(true)
         .open(&log_path)
         .map_err(|e| Error::io("open", &log_path, e))?;
-    let mut command = Command::new(&spec.init_program);
-    command
-        .args(&spec.init_args_prefix)
-        .args(init_args(&layout.dir, &spec.hostname, &spec.netns_path))
-        .env_clear()
-        .current_dir("/")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(log);
-    let mut stage0 = command
-        .spawn()
-        .map_err(|e| Error::io("start pod init", &spec.init_program, e))?;
-    let stdout = stage0.stdout.take().expect("stdout is piped");
+    let (handshake_rx, handshake_tx) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|source| Error::Sys {
+            op: "pipe for the pod init's handshake",
+            source,
+        })?;
+    zygote
+        .fork_init(
+            &init_args(&layout.dir, &spec.hostname, &spec.netns_path),
+            handshake_tx,
+            log.into(),
+        )
+        .await
+        .map_err(|e| Error::io("start pod init in", &layout.dir, e))?;
+    let handshake_rx = tokio::net::unix::pipe::Receiver::from_owned_fd(handshake_rx)
+        .map_err(|e| Error::io("read the handshake of pod init in", &layout.dir, e))?;
+    // PID 1 prints `ready` and moves its stdout off the pipe; stage 0 prints `error: …` if it
+    // cannot record PID 1, and exits. The pipe ends when both are done. On failure the caller
+    // destroys the sandbox, killing a PID 1 that stage 0 recorded.
     let handshake = async {
-        let mut lines = BufReader::new(stdout).lines();
+        let mut lines = BufReader::new(handshake_rx).lines();
+        let mut ready = false;
         loop {
             match lines.next_line().await {
-                Ok(Some(line)) if line == "ready" => return Ok(()),
+                Ok(Some(line)) if line == "ready" => ready = true,
                 Ok(Some(line)) => {
                     if let Some(message) = line.strip_prefix("error: ") {
                         return Err(message.to_owned());
                     }
                 }
+                Ok(None) if ready => return Ok(()),
                 Ok(None) => return Err(with_log("exited before it was ready".into(), &log_path)),
                 Err(e) => return Err(e.to_string()),
             }
@@ -125,26 +127,10 @@ async fn spawn_init(spec: &SandboxSpec, layout: &Layout) -> Result<()> {
             &log_path,
         )),
     };
-    // Stage 0 exits right after recording PID 1; a failed one is killed here.
-    if outcome.is_err() {
-        let _ = stage0.start_kill();
-    }
-    let stage0_status = stage0
-        .wait()
-        .await
-        .map_err(|e| Error::io("wait for", &spec.init_program, e))?;
-    let failed = |message: String| Error::InitFailed {
+    outcome.map_err(|message| Error::InitFailed {
         uid: spec.uid.clone(),
         message,
-    };
-    outcome.map_err(failed)?;
-    if !stage0_status.success() {
-        return Err(failed(with_log(
-            format!("stage 0 {stage0_status}"),
-            &log_path,
-        )));
-    }
-    Ok(())
+    })
 }
 
 /// `message` plus the last lines of the init's log, which hold its panics and errors.

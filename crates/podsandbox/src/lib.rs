@@ -4,11 +4,12 @@
 //! # Design
 //!
 //! - **Namespaces.** A pod has network (made by `kubelite-netns`, joined here), UTS, IPC, mount
-//!   and PID namespaces. [`create`] spawns the kubelite binary's hidden `pod-init` subcommand
-//!   ([`init_main`]) with a `pre_exec` hook that, in the forked child only, calls `setsid`,
-//!   `setns(netns)` and `unshare(UTS|IPC|NS|PID)`; no agent thread ever changes namespace. The
-//!   init forks once so that its child is PID 1 of the new PID namespace ("stage 0" records
-//!   that child's PID and start time in `init.json` and exits).
+//!   and PID namespaces. [`create`] asks the agent's [`Zygote`] (a single-threaded kubelite
+//!   process started once, `kubelite pod-zygote`) to fork the init; the init calls `setsid`,
+//!   `setns(netns)` and `unshare(UTS|IPC|NS|PID)` itself, so no agent thread ever changes
+//!   namespace and no pod costs an exec. The init forks once so that its child is PID 1 of the
+//!   new PID namespace ("stage 0" records that child's PID and start time in `init.json` and
+//!   exits).
 //! - **The init** (PID 1) makes `/` a recursive slave mount, bind-mounts the pod's
 //!   `resolv.conf` and `hosts` over `/etc/resolv.conf` and `/etc/hosts`, mounts a fresh `/proc`,
 //!   sets the hostname, and serves the control socket `<state_dir>/<uid>/init.sock`. It starts
@@ -36,8 +37,8 @@
 //!
 //! # Wiring
 //!
-//! The kubelite binary must dispatch `kubelite pod-init <args>` to [`init_main`] **before** it
-//! starts any thread (before building its tokio runtime), because the init forks.
+//! The kubelite binary must dispatch `kubelite pod-zygote` to [`zygote_main`] **before** it
+//! starts any thread (before building its tokio runtime), because the zygote forks.
 //!
 //! Everything else is async and runs on the agent's tokio runtime.
 
@@ -55,14 +56,15 @@ mod pty;
 mod record;
 mod sandbox;
 mod status;
+mod zygote;
 
 pub use attach::Attachment;
 pub use create::{SandboxSpec, create};
 pub use error::{Error, Result};
 pub use exec::{ExecProcess, ExecReader, ExecSpec, ExecWriter, exec_command};
-pub use init::init_main;
 pub use nix::sys::signal::Signal;
 pub use program::{DEFAULT_PATH, oci_create_failed_message};
 pub use protocol::ContainerSpec;
 pub use sandbox::{ExitEvents, PodSandbox, destroy, list};
 pub use status::{ContainerExit, ContainerState, ContainerStatus, Termination};
+pub use zygote::{Zygote, zygote_main};

@@ -1,5 +1,5 @@
 //! Integration tests for pod sandboxes (root required). `harness = false`: this binary is also
-//! the pod init (`sandbox pod-init ...`, as `kubelite pod-init` is in production) and the
+//! the pod zygote (`sandbox pod-zygote`, as `kubelite pod-zygote` is in production) and the
 //! killable "agent" of the re-adoption test. Each case re-executes this binary under
 //! `unshare --net --mount --pid --fork --mount-proc --propagation private`, so nothing is
 //! created in the machine's own namespaces and everything left dies with the case.
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use kubelite_podsandbox::{
     ContainerSpec, ContainerState, ContainerStatus, Error, ExecSpec, PodSandbox, SandboxSpec,
-    Signal, create, destroy, exec_command, list,
+    Signal, Zygote, create, destroy, exec_command, list,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -35,6 +35,9 @@ const CASES: &[(&str, Case)] = &[
     ("create_time", |f| Box::pin(create_time(f))),
     ("attach_stdin", |f| Box::pin(attach_stdin(f))),
     ("attach_tty", |f| Box::pin(attach_tty(f))),
+    ("zygote_restart_and_exit", |f| {
+        Box::pin(zygote_restart_and_exit(f))
+    }),
 ];
 
 const RESOLV: &str = "search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.43.0.10\noptions ndots:5\n";
@@ -43,7 +46,7 @@ const HOSTS: &str = "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1
 fn main() {
     let args: Vec<OsString> = std::env::args_os().collect();
     match args.get(1).and_then(|a| a.to_str()) {
-        Some("pod-init") => kubelite_podsandbox::init_main(args.into_iter().skip(2)),
+        Some("pod-zygote") => kubelite_podsandbox::zygote_main(),
         Some("case") => run_case(args[2].to_str().unwrap()),
         Some("agent-child") => agent_child(Path::new(&args[2]), Path::new(&args[3])),
         _ => run_all(&args[1..]),
@@ -143,6 +146,7 @@ struct Fixture {
     _tmp: tempfile::TempDir,
     state_dir: PathBuf,
     netns: PathBuf,
+    zygote: Zygote,
 }
 
 impl Fixture {
@@ -169,6 +173,7 @@ impl Fixture {
             _tmp: tmp,
             state_dir,
             netns,
+            zygote: Zygote::new(&std::env::current_exe().unwrap(), vec!["pod-zygote".into()]),
         }
     }
 
@@ -180,9 +185,11 @@ impl Fixture {
             resolv_conf: RESOLV.into(),
             hosts: HOSTS.into(),
             state_dir: self.state_dir.clone(),
-            init_program: std::env::current_exe().unwrap(),
-            init_args_prefix: vec!["pod-init".into()],
         }
+    }
+
+    async fn create(&self, uid: &str) -> Result<PodSandbox, Error> {
+        create(&self.spec(uid), &self.zygote).await
     }
 
     fn container(&self, name: &str, argv: &[&str]) -> ContainerSpec {
@@ -306,7 +313,7 @@ fn exit_code(status: &ContainerStatus) -> Option<i32> {
 async fn identity(f: &Fixture) {
     let host_hostname = fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     let host_hosts = fs::read_to_string("/etc/hosts").unwrap();
-    let sandbox = create(&f.spec("identity")).await.unwrap();
+    let sandbox = f.create("identity").await.unwrap();
     sandbox
         .start_container(f.container("sleeper", &["sleep", "1000"]))
         .await
@@ -356,7 +363,7 @@ async fn identity(f: &Fixture) {
 }
 
 async fn stop_grace(f: &Fixture) {
-    let sandbox = create(&f.spec("grace")).await.unwrap();
+    let sandbox = f.create("grace").await.unwrap();
     let ns = pid_ns(sandbox.init_pid());
     sandbox
         .start_container(f.container("sleep", &["sleep", "1000"]))
@@ -388,7 +395,7 @@ async fn stop_grace(f: &Fixture) {
     println!("measure: stop with a TERM-ignoring container, grace 500ms: {took:?}");
 
     // A well-behaved pod stops at once, far within its grace period.
-    let sandbox = create(&f.spec("grace2")).await.unwrap();
+    let sandbox = f.create("grace2").await.unwrap();
     sandbox
         .start_container(f.container("sleep", &["sleep", "1000"]))
         .await
@@ -404,7 +411,7 @@ async fn stop_grace(f: &Fixture) {
 }
 
 async fn zombies_and_forwarding(f: &Fixture) {
-    let sandbox = create(&f.spec("zombies")).await.unwrap();
+    let sandbox = f.create("zombies").await.unwrap();
     let ns = pid_ns(sandbox.init_pid());
     let mut exits = sandbox.wait_exit().await.unwrap();
     sandbox
@@ -454,7 +461,7 @@ async fn zombies_and_forwarding(f: &Fixture) {
 }
 
 async fn exec(f: &Fixture) {
-    let sandbox = create(&f.spec("exec")).await.unwrap();
+    let sandbox = f.create("exec").await.unwrap();
     let out = run(&sandbox, &["sh", "-c", "exit 7"], b"").await;
     assert_eq!(out.code, 7);
     let out = run(&sandbox, &["cat"], b"hello\nworld\n").await;
@@ -512,7 +519,7 @@ async fn exec(f: &Fixture) {
 }
 
 async fn exec_tty(f: &Fixture) {
-    let sandbox = create(&f.spec("tty")).await.unwrap();
+    let sandbox = f.create("tty").await.unwrap();
     let script =
         "test -t 0 && echo isatty; read line; echo got:$line; stty size; echo TERM=$TERM; exit 5";
     let spec = ExecSpec {
@@ -549,8 +556,9 @@ fn agent_child(state_dir: &Path, netns: &Path) {
             _tmp: tmp,
             state_dir: state_dir.into(),
             netns: netns.into(),
+            zygote: Zygote::new(&std::env::current_exe().unwrap(), vec!["pod-zygote".into()]),
         };
-        let sandbox = create(&f.spec("readopt")).await.unwrap();
+        let sandbox = f.create("readopt").await.unwrap();
         let mut exits = sandbox.wait_exit().await.unwrap();
         let cat = ContainerSpec {
             stdin: true,
@@ -660,7 +668,7 @@ async fn create_time(f: &Fixture) {
     let mut sandboxes = Vec::new();
     for i in 0..N {
         let started = Instant::now();
-        let sandbox = create(&f.spec(&format!("pod-{i}"))).await.unwrap();
+        let sandbox = f.create(&format!("pod-{i}")).await.unwrap();
         times.push(started.elapsed());
         sandboxes.push(sandbox);
     }
@@ -699,6 +707,8 @@ async fn create_time(f: &Fixture) {
         fs::read_to_string("/proc/self/mountinfo").unwrap(),
         mounts_before
     );
+    // Only the zygote stays, for the next pod.
+    let zygotes = zygotes();
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {
         let others: Vec<i32> = fs::read_dir("/proc")
@@ -706,6 +716,7 @@ async fn create_time(f: &Fixture) {
             .flatten()
             .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
             .filter(|pid| *pid != 1 && *pid != std::process::id() as i32)
+            .filter(|pid| !zygotes.contains(pid))
             .collect();
         if others.is_empty() {
             break;
@@ -716,7 +727,7 @@ async fn create_time(f: &Fixture) {
 }
 
 async fn attach_stdin(f: &Fixture) {
-    let sandbox = create(&f.spec("stdin")).await.unwrap();
+    let sandbox = f.create("stdin").await.unwrap();
     let mut exits = sandbox.wait_exit().await.unwrap();
     let cat = ContainerSpec {
         stdin: true,
@@ -790,7 +801,7 @@ async fn attach_stdin(f: &Fixture) {
 }
 
 async fn attach_tty(f: &Fixture) {
-    let sandbox = create(&f.spec("tty")).await.unwrap();
+    let sandbox = f.create("tty").await.unwrap();
     let mut exits = sandbox.wait_exit().await.unwrap();
     let script = "test -t 0 && echo isatty; stty size; read line; echo got:$line; \
                   stty size; echo TERM=$TERM; exit 5";
@@ -825,4 +836,63 @@ async fn attach_tty(f: &Fixture) {
     );
     assert_eq!(sandbox.container_spec("nope").await.unwrap(), None);
     sandbox.destroy().await.unwrap();
+}
+
+/// This process's children running as the pod zygote.
+fn zygotes() -> Vec<i32> {
+    let me = std::process::id().to_string();
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let stat = fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // `pid (comm) state ppid ...`; a zombie no longer counts.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let cmdline = fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if fields.get(1) == Some(&me.as_str())
+            && fields.first() != Some(&"Z")
+            && cmdline.split(|&b| b == 0).any(|a| a == b"pod-zygote")
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+async fn wait_until(what: &str, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A zygote killed from outside is replaced at the next create; dropping the agent's handle
+/// ends the zygote; the pods it forked live on.
+async fn zygote_restart_and_exit(f: &Fixture) {
+    let zygote = Zygote::new(&std::env::current_exe().unwrap(), vec!["pod-zygote".into()]);
+    assert!(zygotes().is_empty(), "no zygote before the first create");
+    let first = create(&f.spec("z1"), &zygote).await.unwrap();
+    let old = zygotes();
+    assert_eq!(old.len(), 1, "{old:?}");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(old[0]), Signal::SIGKILL).unwrap();
+    wait_until("the zygote is dead", || zygotes().is_empty()).await;
+
+    let second = create(&f.spec("z2"), &zygote).await.unwrap();
+    let new = zygotes();
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_ne!(new, old);
+    assert_eq!(run(&second, &["hostname"], b"").await.stdout, "web-0\n");
+
+    drop(zygote);
+    wait_until("the zygote exits", || zygotes().is_empty()).await;
+    for sandbox in [&first, &second] {
+        assert!(sandbox.container_status().await.is_ok());
+    }
+    first.destroy().await.unwrap();
+    second.destroy().await.unwrap();
 }

@@ -1,15 +1,15 @@
-//! The pod init: the body of the hidden `kubelite pod-init` subcommand.
+//! The pod init, as the zygote's child runs it (see [`crate::zygote`]).
 //!
-//! The agent starts it (see [`crate::create`]) with a plain spawn: the agent is a large,
-//! many-threaded process, and forking it for every pod (to change namespaces between `fork` and
-//! `exec`) copies its page tables each time. So the init itself, while it still has one thread,
-//! starts a session of its own, joins the pod's network namespace and unshares fresh UTS, IPC,
-//! mount and PID namespaces. A new PID namespace only applies to children, so it then forks
-//! once: the parent ("stage 0") records the child's PID and start time in `init.json` and exits;
-//! the child is PID 1 of the pod. PID 1 sets up the mounts and hostname ([`setup`]), binds
-//! `init.sock`, prints `ready` on its stdout (a pipe to the agent; failures print
-//! `error: <text>` instead), points its stdio at `init.log` and serves ([`server`]) until the
-//! pod is stopped.
+//! The agent is a large, many-threaded process, and forking it for every pod (to change
+//! namespaces between `fork` and `exec`) would copy its page tables each time; exec'ing the
+//! kubelite binary for every pod costs a dynamic load and glibc's start. So the single-threaded
+//! zygote forks, and its child, the init, starts a session of its own, joins the pod's network
+//! namespace and unshares fresh UTS, IPC, mount and PID namespaces. A new PID namespace only
+//! applies to children, so it then forks once more: the parent ("stage 0") records the child's
+//! PID and start time in `init.json` and exits; the child is PID 1 of the pod. PID 1 sets up the
+//! mounts and hostname ([`setup`]), binds `init.sock`, prints `ready` on its stdout (a pipe to
+//! the agent; failures print `error: <text>` instead), points its stdio at `init.log` and
+//! serves ([`server`]) until the pod is stopped.
 //!
 //! Arguments: `--dir <state_dir>/<uid> --hostname <name> --netns <path>`.
 
@@ -70,7 +70,7 @@ impl InitArgs {
     }
 }
 
-/// The arguments [`crate::create`] passes after the `pod-init` prefix.
+/// The arguments [`crate::create`] has the zygote pass to [`init_main`].
 pub(crate) fn init_args(dir: &Path, hostname: &str, netns: &Path) -> Vec<OsString> {
     vec![
         "--dir".into(),
@@ -82,13 +82,12 @@ pub(crate) fn init_args(dir: &Path, hostname: &str, netns: &Path) -> Vec<OsStrin
     ]
 }
 
-/// Runs the pod init with the arguments that follow `pod-init` on the command line. Never
-/// returns. Must be called before the process starts any thread (before building a tokio
-/// runtime): it forks.
-pub fn init_main(args: impl IntoIterator<Item = OsString>) -> ! {
+/// Runs the pod init with `args` (see [`init_args`]). Never returns. Must be called in a
+/// single-threaded process (the zygote's child, before it builds a tokio runtime): it forks.
+pub(crate) fn init_main(args: impl IntoIterator<Item = OsString>) -> ! {
     let args = match InitArgs::parse(args) {
         Ok(args) => args,
-        Err(message) => fail(&format!("pod-init: {message}")),
+        Err(message) => fail(&format!("pod init: {message}")),
     };
     if let Err(message) = single_threaded().and_then(|()| enter_new_namespaces(&args.netns)) {
         fail(&message);
