@@ -5,8 +5,13 @@
 use std::fs::{self, File};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+
+/// How long `up` keeps trying for the lock: `status` and `down` probe it with a shared lock of
+/// their own for an instant, which must not make a starting `up` fail.
+const LOCK_PATIENCE: Duration = Duration::from_millis(500);
 
 fn lock_path(data_dir: &Path) -> PathBuf {
     data_dir.join("kubelite.lock")
@@ -28,7 +33,12 @@ impl Instance {
             .write(true)
             .open(&path)
             .with_context(|| format!("opening {}", path.display()))?;
-        if file.try_lock().is_err() {
+        let deadline = Instant::now() + LOCK_PATIENCE;
+        while file.try_lock().is_err() {
+            if Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
             let pid = fs::read_to_string(&path).unwrap_or_default();
             bail!(
                 "the data dir {} is in use by another kubelite (pid {}); stop it first \
@@ -52,4 +62,35 @@ pub fn running(data_dir: &Path) -> Option<u32> {
         return None;
     }
     fs::read_to_string(&path).ok()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_probe_does_not_refuse_up_but_a_running_up_does() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // `status` probing at the moment `up` starts: a shared lock held briefly.
+        fs::write(lock_path(dir.path()), "").expect("lock file");
+        let probe = File::open(lock_path(dir.path())).expect("open");
+        probe.try_lock_shared().expect("shared lock");
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            drop(probe);
+        });
+        let first = Instance::acquire(dir.path()).expect("up despite a probe");
+        release.join().expect("probe thread");
+        assert_eq!(running(dir.path()), Some(std::process::id()));
+
+        let second = Instance::acquire(dir.path())
+            .err()
+            .expect("second up refused");
+        assert!(
+            second.to_string().contains("is in use by another kubelite"),
+            "{second}"
+        );
+        drop(first);
+        assert_eq!(running(dir.path()), None);
+    }
 }
