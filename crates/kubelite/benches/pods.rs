@@ -1,6 +1,7 @@
 //! Node agent benchmark (issue 3): 100 Pods created at once, each timed from its create call to
 //! the moment a watch sees it Running with a Pod IP (p50/p99/max), and the memory each running
-//! Pod adds to the cluster. A real `kubelite up` runs in an isolated namespace; the client is
+//! Pod adds to the cluster, and the CPU the machine spent meanwhile (a steadier figure than
+//! latency on a shared host). A real `kubelite up` runs in an isolated namespace; the client is
 //! kube-rs on a thread moved into that namespace.
 //!
 //! `cargo bench -p kubelite --bench pods` (root; figures go to BENCHMARKS.md).
@@ -51,6 +52,22 @@ fn cluster_memory_kib(proc_dir: &Path) -> (u64, u64) {
         pss += kib(&rollup, "Pss:");
     }
     (rss, pss)
+}
+
+/// The machine's busy CPU time so far (`/proc/stat`'s first line but idle, iowait and steal:
+/// time another guest took is not ours), in clock ticks.
+fn cpu_busy_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/stat").expect("/proc/stat");
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .expect("cpu line")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user).
+    fields.iter().take(7).sum::<u64>() - fields[3] - fields[4]
 }
 
 fn pod(i: usize) -> Pod {
@@ -169,12 +186,14 @@ fn main() {
         cluster_memory_kib(&proc_dir)
     };
 
+    let busy_before = cpu_busy_ticks();
     let times = c.in_netns(move || {
         let rt = support::runtime();
         rt.block_on(async move {
             create_and_time(support::admin_client(&kubeconfig).await.expect("client")).await
         })
     });
+    let busy = cpu_busy_ticks() - busy_before;
     std::thread::sleep(Duration::from_secs(1));
     let after = cluster_memory_kib(&proc_dir);
 
@@ -185,6 +204,12 @@ fn main() {
         ms(percentile(&times, 0.5)),
         ms(percentile(&times, 0.99)),
         ms(*times.last().expect("times"))
+    );
+    // USER_HZ is 100 on Linux.
+    println!(
+        "CPU busy from the first create to the last Running (whole machine, both cores): {} ms, {:.1} ms per Pod",
+        busy * 10,
+        busy as f64 * 10.0 / PODS as f64
     );
     let per_pod = |b: u64, a: u64| a.saturating_sub(b) as f64 / PODS as f64 / 1024.0;
     println!(
