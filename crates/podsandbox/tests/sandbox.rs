@@ -213,15 +213,12 @@ impl Fixture {
 
     /// Waits until container `name`'s log contains `want`.
     async fn log_contains(&self, name: &str, want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !self.log(name).contains(want) {
-            assert!(
-                Instant::now() < deadline,
-                "{want:?} not in {:?}",
-                self.log(name)
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        wait_until(
+            Duration::from_secs(5),
+            || self.log(name).contains(want),
+            || format!("{want:?} not in {:?}", self.log(name)),
+        )
+        .await;
     }
 }
 
@@ -258,13 +255,19 @@ fn pid_ns(pid: i32) -> PathBuf {
 
 /// Waits until no process is left in `ns`.
 async fn assert_empty(ns: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while !processes_in(ns).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "left behind: {:?}",
-            processes_in(ns)
-        );
+    wait_until(
+        Duration::from_secs(3),
+        || processes_in(ns).is_empty(),
+        || format!("left behind: {:?}", processes_in(ns)),
+    )
+    .await;
+}
+
+/// Polls `done` every 10 ms; fails with `why()` once `within` has passed.
+async fn wait_until(within: Duration, done: impl Fn() -> bool, why: impl Fn() -> String) {
+    let deadline = Instant::now() + within;
+    while !done() {
+        assert!(Instant::now() < deadline, "{}", why());
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -709,21 +712,21 @@ async fn create_time(f: &Fixture) {
     );
     // Only the zygote stays, for the next pod.
     let zygotes = zygotes();
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        let others: Vec<i32> = fs::read_dir("/proc")
+    let others = || -> Vec<i32> {
+        fs::read_dir("/proc")
             .unwrap()
             .flatten()
             .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
             .filter(|pid| *pid != 1 && *pid != std::process::id() as i32)
             .filter(|pid| !zygotes.contains(pid))
-            .collect();
-        if others.is_empty() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "processes left: {others:?}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+            .collect()
+    };
+    wait_until(
+        Duration::from_secs(3),
+        || others().is_empty(),
+        || format!("processes left: {:?}", others()),
+    )
+    .await;
 }
 
 async fn attach_stdin(f: &Fixture) {
@@ -863,13 +866,7 @@ fn zygotes() -> Vec<i32> {
     found
 }
 
-async fn wait_until(what: &str, check: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
+const ZYGOTE_WAIT: Duration = Duration::from_secs(10);
 
 /// A zygote killed from outside is replaced at the next create; dropping the agent's handle
 /// ends the zygote; the pods it forked live on.
@@ -880,7 +877,11 @@ async fn zygote_restart_and_exit(f: &Fixture) {
     let old = zygotes();
     assert_eq!(old.len(), 1, "{old:?}");
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(old[0]), Signal::SIGKILL).unwrap();
-    wait_until("the zygote is dead", || zygotes().is_empty()).await;
+    let gone = || zygotes().is_empty();
+    wait_until(ZYGOTE_WAIT, gone, || {
+        "the killed zygote is still there".into()
+    })
+    .await;
 
     let second = create(&f.spec("z2"), &zygote).await.unwrap();
     let new = zygotes();
@@ -889,7 +890,10 @@ async fn zygote_restart_and_exit(f: &Fixture) {
     assert_eq!(run(&second, &["hostname"], b"").await.stdout, "web-0\n");
 
     drop(zygote);
-    wait_until("the zygote exits", || zygotes().is_empty()).await;
+    wait_until(ZYGOTE_WAIT, gone, || {
+        "the zygote outlived its handle".into()
+    })
+    .await;
     for sandbox in [&first, &second] {
         assert!(sandbox.container_status().await.is_ok());
     }
