@@ -25,7 +25,8 @@ use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _, Duplex
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::log_pump::raw_paths;
+use crate::log_pump::RawOutput;
+use crate::logs::run_of;
 use crate::registry::Registry;
 
 /// How often the raw files and the run's state are checked.
@@ -45,7 +46,9 @@ pub(crate) struct Target {
 /// Attaches to `target`'s run.
 pub(crate) async fn attach(target: Target) -> Result<Process, StreamError> {
     // Output counts from the request on, not from the end of the round trips to the init.
-    let (stdout, stderr) = raw_paths(&target.log);
+    let run = run_of(&target.log).unwrap_or_default();
+    let RawOutput { stdout, stderr, .. } =
+        RawOutput::new(target.sandbox.dir(), &target.container, run);
     let (stdout, stderr) = (end_of(stdout).await, end_of(stderr).await);
     let failed = |e: kubelite_podsandbox::Error| match e {
         kubelite_podsandbox::Error::Rejected(message) => StreamError::BadRequest(message),

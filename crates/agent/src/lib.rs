@@ -14,6 +14,8 @@
 //!   its sandbox, then removes the node bridge.
 //! - Container output goes to CRI-format log files under `<state_dir>/pods` ([`logs`],
 //!   [`log_pump`]).
+//! - Sandbox state and pod network namespace mounts (`<state_dir>/sb`, `<state_dir>/run`) live
+//!   on tmpfs mounts of the agent's own ([`volatile`]), unmounted at a clean stop.
 //! - With [`Config::streaming`], it serves kubelet's streaming endpoints (`kubectl exec`,
 //!   `attach`, `port-forward`, `logs`) over HTTPS on `0.0.0.0:<kubelet_port>`
 //!   (`kubelite-streaming`), finding pods through the registry the workers publish to.
@@ -39,6 +41,7 @@ mod registry;
 mod services;
 mod serving;
 mod streaming;
+mod volatile;
 mod worker;
 
 use std::collections::{HashMap, HashSet};
@@ -204,6 +207,8 @@ async fn run_node(
             return Ok(());
         }
     };
+    volatile::mount(&ctx::run_dir(&config))?;
+    volatile::mount(&ctx::sandbox_dir(&config))?;
     let net = NodeNetwork::setup(NodeNetConfig {
         bridge: BRIDGE.into(),
         pod_cidr,
@@ -251,8 +256,10 @@ async fn run_node(
     services_task.abort();
     if shutdown.is_cancelled() {
         // A clean stop: every Pod is gone, so the node network goes too (bridge, its address
-        // and the service route).
+        // and the service route), and the sandboxes' tmpfs.
         ctx.net.teardown().await?;
+        volatile::unmount(&ctx.sandbox_dir())?;
+        volatile::unmount(&ctx::run_dir(&ctx.config))?;
     }
     result
 }

@@ -1,9 +1,10 @@
 //! Turns a container's raw output into its CRI log file. The pod init appends a container's
-//! stdout and stderr to `<n>.stdout.raw` / `<n>.stderr.raw` beside its log `<n>.log`; the agent
-//! pumps new bytes from them into `<n>.log` as CRI lines stamped with the time it read them,
-//! remembers how far it got in `<n>.pos` (so a restarted agent neither repeats nor loses
-//! lines), truncates a raw file once it has been consumed and exceeds [`RAW_LIMIT`], and
-//! rotates `<n>.log` to `<n>.log.1` past [`LOG_LIMIT`], so a pod's logs stay bounded.
+//! stdout and stderr to raw files in the pod's sandbox directory (on the agent's tmpfs, see
+//! [`RawOutput`]); the agent pumps new bytes from them into the run's log `<n>.log` as CRI lines
+//! stamped with the time it read them, remembers how far it got in a position file beside the
+//! raw files (so a restarted agent neither repeats nor loses lines), truncates a raw file once
+//! it has been consumed and exceeds [`RAW_LIMIT`], and rotates `<n>.log` to `<n>.log.1` past
+//! [`LOG_LIMIT`], so a pod's logs stay bounded.
 //! A write that lands between the last read and a truncation is lost; the window is one
 //! `stat`-to-`ftruncate` of a file nobody else reads.
 
@@ -22,22 +23,33 @@ pub const LOG_LIMIT: u64 = 10 << 20;
 /// A line longer than this is written as partial (`P`) pieces (the CRI runtime's 16 KiB).
 const MAX_LINE: usize = 16 << 10;
 
-/// The raw stdout and stderr files of log file `log`.
-pub fn raw_paths(log: &Path) -> (PathBuf, PathBuf) {
-    (
-        with_suffix(log, "stdout.raw"),
-        with_suffix(log, "stderr.raw"),
-    )
+/// Where run `run` of a container writes its output and its pump keeps its position:
+/// `<sandbox dir>/<container>.<run>.stdout`, `….stderr` and `….pos`. Transient like the
+/// sandbox (the log file is what stays).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawOutput {
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+    pub pos: PathBuf,
 }
 
-fn with_suffix(log: &Path, suffix: &str) -> PathBuf {
-    log.with_extension(suffix)
+impl RawOutput {
+    /// The files of run `run` of `container` in the sandbox directory `sandbox_dir`.
+    pub fn new(sandbox_dir: &Path, container: &str, run: u32) -> RawOutput {
+        let file = |suffix: &str| sandbox_dir.join(format!("{container}.{run}.{suffix}"));
+        RawOutput {
+            stdout: file("stdout"),
+            stderr: file("stderr"),
+            pos: file("pos"),
+        }
+    }
 }
 
 /// The pump of one container run.
 #[derive(Debug)]
 pub struct LogPump {
     log: PathBuf,
+    pos: PathBuf,
     streams: [Source; 2],
 }
 
@@ -50,10 +62,9 @@ struct Source {
 }
 
 impl LogPump {
-    /// The pump for log file `log`, resuming from its `.pos` file.
-    pub fn new(log: PathBuf) -> LogPump {
-        let (out, err) = raw_paths(&log);
-        let offsets: Vec<u64> = fs::read_to_string(log.with_extension("pos"))
+    /// The pump from `raw` into log file `log`, resuming from `raw`'s position file.
+    pub fn new(log: PathBuf, raw: RawOutput) -> LogPump {
+        let offsets: Vec<u64> = fs::read_to_string(&raw.pos)
             .unwrap_or_default()
             .split_whitespace()
             .filter_map(|n| n.parse().ok())
@@ -63,18 +74,19 @@ impl LogPump {
             streams: [
                 Source {
                     name: "stdout",
-                    path: out,
+                    path: raw.stdout,
                     offset: offset(0),
                     pending: Vec::new(),
                 },
                 Source {
                     name: "stderr",
-                    path: err,
+                    path: raw.stderr,
                     offset: offset(1),
                     pending: Vec::new(),
                 },
             ],
             log,
+            pos: raw.pos,
         }
     }
 
@@ -101,7 +113,7 @@ impl LogPump {
         if moved {
             let [out, err] = &self.streams;
             let pos = format!("{} {}\n", out.consumed(), err.consumed());
-            fs::write(self.log.with_extension("pos"), pos)?;
+            fs::write(&self.pos, pos)?;
         }
         Ok(())
     }
@@ -228,20 +240,20 @@ mod tests {
     #[test]
     fn pumps_and_resumes() {
         let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("c/0.log");
-        fs::create_dir_all(log.parent().unwrap()).unwrap();
-        let (out, err) = raw_paths(&log);
-        fs::write(&out, "one\ntw").unwrap();
-        fs::write(&err, "bad\n").unwrap();
-        let mut pump = LogPump::new(log.clone());
+        let log = dir.path().join("logs/c/0.log");
+        let raw = RawOutput::new(&dir.path().join("sb"), "c", 0);
+        fs::create_dir_all(dir.path().join("sb")).unwrap();
+        fs::write(&raw.stdout, "one\ntw").unwrap();
+        fs::write(&raw.stderr, "bad\n").unwrap();
+        let mut pump = LogPump::new(log.clone(), raw.clone());
         pump.pump(now(), false).unwrap();
         assert_eq!(entries(&log), ["stdout F one", "stderr F bad"]);
         drop(pump);
         // A restarted agent continues after what is in the log; the partial "tw" was held
         // back, so it is read again.
-        let mut file = OpenOptions::new().append(true).open(&out).unwrap();
+        let mut file = OpenOptions::new().append(true).open(&raw.stdout).unwrap();
         file.write_all(b"o\n").unwrap();
-        let mut pump = LogPump::new(log.clone());
+        let mut pump = LogPump::new(log.clone(), raw);
         pump.pump(now(), true).unwrap();
         assert_eq!(
             entries(&log),

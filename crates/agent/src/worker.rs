@@ -32,7 +32,7 @@ use crate::container::{argv, container_id};
 use crate::ctx::Ctx;
 use crate::env::{EnvContext, container_env, visible_services};
 use crate::error::{Error, Result};
-use crate::log_pump::{LogPump, raw_paths};
+use crate::log_pump::{LogPump, RawOutput};
 use crate::logs::{container_log_path, pod_log_dir};
 use crate::node::FIELD_MANAGER;
 use crate::pod_status::{ContainerView, PodView, State, Terminated, pod_status};
@@ -622,14 +622,14 @@ impl Worker {
         if let Some(dir) = log.parent() {
             let _ = fs::create_dir_all(dir);
         }
-        let (stdout, stderr) = raw_paths(&log);
+        let raw = RawOutput::new(sandbox.dir(), &name, run);
         let spec = ContainerSpec {
             name: name.clone(),
             argv,
             env: env.clone(),
             cwd: c.working_dir.clone().map(Into::into),
-            stdout,
-            stderr,
+            stdout: raw.stdout.clone(),
+            stderr: raw.stderr.clone(),
             stdin: c.stdin.unwrap_or(false),
             stdin_once: c.stdin_once.unwrap_or(false),
             tty: c.tty.unwrap_or(false),
@@ -664,7 +664,7 @@ impl Worker {
                 let t = self.tracked.get_mut(&name).expect("tracked");
                 t.start_error = None;
                 t.env = env;
-                t.pump = Some(LogPump::new(log));
+                t.pump = Some(LogPump::new(log, raw));
                 let mut view = self.base_view(
                     c,
                     State::Running {
@@ -882,7 +882,10 @@ impl Worker {
                 .as_ref()
                 .map(|p| ProbeTracker::new(p, began, false));
             if t.pump.is_none() {
-                t.pump = Some(LogPump::new(log.clone()));
+                t.pump = Some(LogPump::new(
+                    log.clone(),
+                    RawOutput::new(sandbox.dir(), &name, run),
+                ));
                 self.ctx
                     .registry
                     .log_started(self.namespace(), self.name(), &name, log);
