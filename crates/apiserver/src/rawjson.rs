@@ -1,6 +1,7 @@
-//! Stored objects to response bytes without decoding them: a list of ten thousand Pods is
-//! assembled from the stored JSON, parsing only each object's `metadata` to add its
-//! resourceVersion.
+//! Stored objects to response bytes without decoding them: a list of ten thousand Pods, or a
+//! watch event sent to every watcher of Pods, is assembled from the stored JSON, parsing only
+//! each object's `metadata` to add its resourceVersion; and decoding only the parts of an
+//! object a reader needs.
 
 use std::fmt;
 
@@ -58,10 +59,17 @@ fn write_metadata(raw: &str, rv: &str, out: &mut Vec<u8>) -> Result<(), &'static
 /// The stored object decoded for printing a Table row: everything but `metadata.managedFields`,
 /// which no column reads and which is often the largest part of an object.
 pub fn decode_for_printing(kv: &KeyValue) -> Result<Value, ApiError> {
+    decode_parts(kv, |_| true)
+}
+
+/// The stored object decoded with only `metadata` (without `managedFields`) and the other
+/// top-level members `keep` accepts (what a selector reads: a Pod's `spec` for
+/// `spec.nodeName`, not its `status`). No resourceVersion is added.
+pub fn decode_parts(kv: &KeyValue, keep: impl Fn(&str) -> bool) -> Result<Value, ApiError> {
     let bad = |e: serde_json::Error| ApiError::internal(format!("decoding {}: {e}", kv.key));
     let members: Members = serde_json::from_slice(&kv.value).map_err(bad)?;
     let mut obj = Map::with_capacity(members.0.len());
-    for (key, raw) in &members.0 {
+    for (key, raw) in members.0.iter().filter(|(k, _)| k == "metadata" || keep(k)) {
         let value = if key == "metadata" {
             let meta: Members = serde_json::from_str(raw.get()).map_err(bad)?;
             let mut map = Map::with_capacity(meta.0.len());
@@ -186,6 +194,19 @@ mod tests {
             back,
             json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
                    "metadata": {"name": "a", "managedFields": [{"manager": "m"}], "labels": {"x": "1"}, "resourceVersion": "9"}})
+        );
+    }
+
+    #[test]
+    fn decoding_only_some_parts() {
+        let obj = json!({"kind": "Pod", "metadata": {"name": "a", "managedFields": [{"manager": "m"}]}, "spec": {"nodeName": "n"}, "status": {"phase": "Running"}});
+        assert_eq!(
+            decode_parts(&kv(obj.clone(), 9), |k| k == "spec").unwrap(),
+            json!({"metadata": {"name": "a"}, "spec": {"nodeName": "n"}})
+        );
+        assert_eq!(
+            decode_parts(&kv(obj, 9), |_| false).unwrap(),
+            json!({"metadata": {"name": "a"}})
         );
     }
 

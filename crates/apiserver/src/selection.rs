@@ -49,6 +49,17 @@ impl Selection {
             && self.fields.as_ref().is_none_or(FieldSelector::is_empty)
     }
 
+    /// Whether matching reads the top-level member `member` of an object (labels and names are
+    /// in `metadata`, which is always read).
+    pub fn reads(&self, member: &str) -> bool {
+        member == "metadata"
+            || self.fields.as_ref().is_some_and(|f| {
+                f.terms
+                    .iter()
+                    .any(|t| t.field.split('.').next() == Some(member))
+            })
+    }
+
     pub fn matches(&self, obj: &Value) -> bool {
         if let Some(l) = &self.labels
             && !l.matches(&meta::labels(obj))

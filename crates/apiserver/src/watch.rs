@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use jiff::Timestamp;
 use kubelite_api::resources::ResourceInfo;
-use kubelite_store::{Event, Revision};
+use kubelite_store::{Event, KeyValue, Revision};
 use rand::Rng;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -43,6 +43,14 @@ struct Renderer {
 }
 
 impl Renderer {
+    /// The watch event line for the stored object `kv`.
+    fn line(&mut self, event_type: &str, kv: &KeyValue) -> Result<Bytes, ApiError> {
+        match self.output {
+            Output::Object => raw_line(event_type, kv),
+            _ => Ok(line(event_type, self.render(decode(kv)?))),
+        }
+    }
+
     fn render(&mut self, obj: Value) -> Value {
         match self.output {
             Output::Object => obj,
@@ -75,33 +83,55 @@ fn line(event_type: &str, object: Value) -> Bytes {
     Bytes::from(bytes)
 }
 
-/// Maps one store event onto the watch event this watcher sees, if any.
+/// The watch event line of the stored object `kv`, as [`line`] writes it for the decoded
+/// object, assembled from the stored bytes (every watcher of a resource gets every event, so
+/// this is the hot path of a watch).
+fn raw_line(event_type: &str, kv: &KeyValue) -> Result<Bytes, ApiError> {
+    let mut bytes = Vec::with_capacity(kv.value.len() + 64);
+    bytes.extend_from_slice(b"{\"type\":\"");
+    bytes.extend_from_slice(event_type.as_bytes());
+    bytes.extend_from_slice(b"\",\"object\":");
+    crate::rawjson::write_item(kv, false, &mut bytes)?;
+    bytes.extend_from_slice(b"}\n");
+    Ok(Bytes::from(bytes))
+}
+
+/// Whether the stored object `kv` is in `selection`, decoding only what the selectors read.
+fn selected(kv: &KeyValue, selection: &Selection) -> Result<bool, ApiError> {
+    if selection.is_empty() {
+        return Ok(true);
+    }
+    let view = crate::rawjson::decode_parts(kv, |member| selection.reads(member))?;
+    Ok(selection.matches(&view))
+}
+
+/// Maps one store event onto the watch event this watcher sees, if any: its type and the
+/// object as stored, with the revision to show (a deleted object shows the delete's).
 fn classify(
     event: &Event,
     selection: &Selection,
-) -> Result<Option<(&'static str, Value)>, ApiError> {
+) -> Result<Option<(&'static str, KeyValue)>, ApiError> {
     match event {
         Event::Put { kv, prev } => {
-            let obj = decode(kv)?;
-            let now_in = selection.matches(&obj);
+            let now_in = selected(kv, selection)?;
             let was_in = match prev {
-                Some(p) => selection.matches(&decode(p)?),
+                Some(p) => selected(p, selection)?,
                 None => false,
             };
             Ok(match (prev.is_some(), was_in, now_in) {
-                (_, true, true) => Some(("MODIFIED", obj)),
-                (_, false, true) => Some(("ADDED", obj)),
-                (true, true, false) => Some(("DELETED", obj)),
+                (_, true, true) => Some(("MODIFIED", kv.clone())),
+                (_, false, true) => Some(("ADDED", kv.clone())),
+                (true, true, false) => Some(("DELETED", kv.clone())),
                 _ => None,
             })
         }
         Event::Delete { prev, revision } => {
-            let mut obj = decode(prev)?;
-            if !selection.matches(&obj) {
+            if !selected(prev, selection)? {
                 return Ok(None);
             }
-            obj["metadata"]["resourceVersion"] = json!(revision.to_string());
-            Ok(Some(("DELETED", obj)))
+            let mut kv = prev.clone();
+            kv.mod_revision = *revision;
+            Ok(Some(("DELETED", kv)))
         }
     }
 }
@@ -184,13 +214,17 @@ pub async fn watch(server: Arc<ApiServer>, req: WatchRequest) -> Result<Response
                         return;
                     };
                     last = event.revision();
-                    match classify(&event, &selection) {
-                        Ok(Some((kind, obj))) => {
-                            if tx.send(line(kind, renderer.render(obj))).await.is_err() {
+                    let sent = match classify(&event, &selection) {
+                        Ok(Some((kind, kv))) => renderer.line(kind, &kv),
+                        Ok(None) => continue,
+                        Err(e) => Err(e),
+                    };
+                    match sent {
+                        Ok(line) => {
+                            if tx.send(line).await.is_err() {
                                 return;
                             }
                         }
-                        Ok(None) => {}
                         Err(e) => {
                             let _ = tx.send(line("ERROR", e.to_status())).await;
                             return;
@@ -221,7 +255,6 @@ pub async fn watch(server: Arc<ApiServer>, req: WatchRequest) -> Result<Response
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kubelite_store::KeyValue;
 
     fn kv(name: &str, labels: Value, rev: i64) -> KeyValue {
         let obj = json!({"metadata": {"name": name, "namespace": "default", "labels": labels}});
@@ -265,6 +298,51 @@ mod tests {
         };
         let (kind, obj) = classify(&gone, &sel).unwrap().unwrap();
         assert_eq!(kind, "DELETED");
-        assert_eq!(obj["metadata"]["resourceVersion"], "9");
+        assert_eq!(obj.mod_revision, 9);
+        assert_eq!(decode(&obj).unwrap()["metadata"]["resourceVersion"], "9");
+    }
+
+    #[test]
+    fn field_selectors_read_only_what_they_name() {
+        let pods = kubelite_api::resources::lookup("", "v1", "pods").unwrap();
+        let sel = Selection::parse(pods, None, Some("spec.nodeName=n1")).unwrap();
+        let pod = |node: &str, rev| {
+            let obj = json!({"metadata": {"name": "a", "namespace": "default"},
+                             "spec": {"nodeName": node}, "status": {"phase": "Pending"}});
+            KeyValue {
+                key: "/registry/pods/default/a".into(),
+                value: serde_json::to_vec(&obj).unwrap().into(),
+                create_revision: 1,
+                mod_revision: rev,
+            }
+        };
+        let bound = Event::Put {
+            kv: pod("n1", 3),
+            prev: Some(pod("", 2)),
+        };
+        assert_eq!(classify(&bound, &sel).unwrap().unwrap().0, "ADDED");
+        let elsewhere = Event::Put {
+            kv: pod("n2", 3),
+            prev: Some(pod("", 2)),
+        };
+        assert!(classify(&elsewhere, &sel).unwrap().is_none());
+        assert!(sel.reads("spec") && sel.reads("metadata") && !sel.reads("status"));
+    }
+
+    #[test]
+    fn event_lines_from_stored_bytes_are_those_of_the_decoded_object() {
+        let obj = json!({"kind": "Pod", "apiVersion": "v1",
+                         "metadata": {"name": "a", "labels": {"x": "é\"q"}, "managedFields": [{"manager": "m"}]},
+                         "spec": {"n": [1, 2.5, null]}, "status": {}});
+        let kv = KeyValue {
+            key: "/registry/pods/default/a".into(),
+            value: serde_json::to_vec(&obj).unwrap().into(),
+            create_revision: 1,
+            mod_revision: 12,
+        };
+        assert_eq!(
+            raw_line("MODIFIED", &kv).unwrap(),
+            line("MODIFIED", decode(&kv).unwrap())
+        );
     }
 }
