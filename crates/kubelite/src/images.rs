@@ -8,9 +8,16 @@ use std::process::ExitCode;
 
 use kubelite_images::{Flavor, run_sleep, run_whoami};
 
-/// Runs the built-in image `subcommand` with `args` (what follows it); `None` if
-/// `subcommand` is not one of them.
+/// Runs the built-in image `subcommand` with `args` (what follows it) as this process (a
+/// built-in container the pod init exec'd); `None` if `subcommand` is not one of them.
 pub fn dispatch(subcommand: &str, args: Vec<OsString>) -> Option<ExitCode> {
+    run(subcommand, args).map(ExitCode::from)
+}
+
+/// Runs the built-in image `subcommand` with `args` and returns its exit status; `None` if
+/// `subcommand` is not one of them. Also what a pod init's spare runs to become the Pod's first
+/// container (`kubelite_podsandbox::Builtins`).
+pub fn run(subcommand: &str, args: Vec<OsString>) -> Option<u8> {
     let args: Vec<String> = args
         .into_iter()
         .map(|a| a.to_string_lossy().into_owned())
@@ -25,7 +32,7 @@ pub fn dispatch(subcommand: &str, args: Vec<OsString>) -> Option<ExitCode> {
         kubelite_agent::WHOAMI_SUBCOMMAND => {
             let Some(flavor) = args.first().and_then(|f| Flavor::from_name(f)) else {
                 eprintln!("{subcommand}: expected a flavor (traefik or sixeyed)");
-                return Some(ExitCode::from(2));
+                return Some(2);
             };
             let env: Vec<(String, String)> = std::env::vars().collect();
             runtime().block_on(run_whoami(flavor, &args[1..], &env))
@@ -34,15 +41,14 @@ pub fn dispatch(subcommand: &str, args: Vec<OsString>) -> Option<ExitCode> {
         _ => return None,
     };
     Some(match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("{e}");
-            let code = if e.kind() == std::io::ErrorKind::InvalidInput {
+            if e.kind() == std::io::ErrorKind::InvalidInput {
                 2
             } else {
                 1
-            };
-            ExitCode::from(code)
+            }
         }
     })
 }

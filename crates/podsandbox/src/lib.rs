@@ -38,7 +38,9 @@
 //! # Wiring
 //!
 //! The kubelite binary must dispatch `kubelite pod-zygote` to [`zygote_main`] **before** it
-//! starts any thread (before building its tokio runtime), because the zygote forks.
+//! starts any thread (before building its tokio runtime), because the zygote forks. It passes
+//! its built-in images as [`Builtins`]: pod inits fork those containers instead of exec'ing
+//! the binary again.
 //!
 //! Everything else is async and runs on the agent's tokio runtime.
 
@@ -62,6 +64,7 @@ pub use attach::Attachment;
 pub use create::{SandboxSpec, create};
 pub use error::{Error, Result};
 pub use exec::{ExecProcess, ExecReader, ExecSpec, ExecWriter, exec_command};
+pub use init::Builtins;
 pub use nix::sys::signal::Signal;
 pub use program::{DEFAULT_PATH, oci_create_failed_message};
 pub use protocol::ContainerSpec;

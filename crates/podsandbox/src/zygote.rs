@@ -31,6 +31,8 @@ use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::Mutex;
 
+use crate::init::Builtins;
+
 /// The largest request: the init's arguments (paths and a hostname).
 const MAX_REQUEST: usize = 64 * 1024;
 
@@ -141,8 +143,9 @@ impl Conn {
 }
 
 /// The body of the hidden `pod-zygote` subcommand: serves fork requests on stdin until the
-/// agent closes it. Never returns. Must be called before the process starts any thread.
-pub fn zygote_main() -> ! {
+/// agent closes it; the inits fork containers that are `builtins` (see [`Builtins`]). Never
+/// returns. Must be called before the process starts any thread.
+pub fn zygote_main(builtins: Builtins) -> ! {
     // SAFETY: stdin is the zygote's end of the socketpair (see `Conn::start`), owned from here.
     let socket = unsafe { OwnedFd::from_raw_fd(0) };
     // SAFETY: no handler is installed; the kernel reaps the children.
@@ -168,14 +171,15 @@ pub fn zygote_main() -> ! {
                 .filter(|a| !a.is_empty())
                 .map(|a| OsString::from_vec(a.to_vec()))
                 .collect();
-            fork_init(stdout, stderr, args);
+            fork_init(stdout, stderr, args, builtins);
         }
     }
 }
 
-/// One request: its bytes in `buf` and the descriptors passed along (owned from here).
-fn receive(fd: RawFd, buf: &mut [u8]) -> nix::Result<(usize, Vec<OwnedFd>)> {
-    let mut space = nix::cmsg_space!([RawFd; 2]);
+/// One message of a `SOCK_SEQPACKET` socket: its bytes in `buf` and the descriptors passed
+/// along (owned from here; at most three). Also how a pod init's spare receives its container.
+pub(crate) fn receive(fd: RawFd, buf: &mut [u8]) -> nix::Result<(usize, Vec<OwnedFd>)> {
+    let mut space = nix::cmsg_space!([RawFd; 3]);
     let mut iov = [IoSliceMut::new(buf)];
     let msg = recvmsg::<()>(fd, &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)?;
     let mut fds = Vec::new();
@@ -193,14 +197,14 @@ fn receive(fd: RawFd, buf: &mut [u8]) -> nix::Result<(usize, Vec<OwnedFd>)> {
         .flags
         .intersects(MsgFlags::MSG_TRUNC | MsgFlags::MSG_CTRUNC)
     {
-        // The agent never sends more than `MAX_REQUEST` bytes and two descriptors.
+        // Senders never send more than fits (`MAX_REQUEST` bytes and two descriptors here).
         return Err(nix::Error::EMSGSIZE);
     }
     Ok((msg.bytes, fds))
 }
 
 /// Forks the init. In the parent, a failed fork is reported on the request's stdout.
-fn fork_init(stdout: OwnedFd, stderr: OwnedFd, args: Vec<OsString>) {
+fn fork_init(stdout: OwnedFd, stderr: OwnedFd, args: Vec<OsString>, builtins: Builtins) {
     // SAFETY: the zygote is single-threaded, so the child may run any code.
     match unsafe { fork() } {
         Ok(ForkResult::Parent { .. }) => {}
@@ -223,7 +227,7 @@ fn fork_init(stdout: OwnedFd, stderr: OwnedFd, args: Vec<OsString>) {
                 eprintln!("pod-zygote: child stdio: {e}");
                 std::process::exit(1);
             }
-            crate::init::init_main(args)
+            crate::init::init_main(args, builtins)
         }
     }
 }

@@ -38,6 +38,7 @@ const CASES: &[(&str, Case)] = &[
     ("zygote_restart_and_exit", |f| {
         Box::pin(zygote_restart_and_exit(f))
     }),
+    ("builtin_forked", |f| Box::pin(builtin_forked(f))),
 ];
 
 const RESOLV: &str = "search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.43.0.10\noptions ndots:5\n";
@@ -46,10 +47,56 @@ const HOSTS: &str = "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1
 fn main() {
     let args: Vec<OsString> = std::env::args_os().collect();
     match args.get(1).and_then(|a| a.to_str()) {
-        Some("pod-zygote") => kubelite_podsandbox::zygote_main(),
+        Some("pod-zygote") => kubelite_podsandbox::zygote_main(builtins),
+        Some(builtin @ "test-builtin") => {
+            let code = builtins(builtin, args[2..].to_vec()).unwrap();
+            std::process::exit(i32::from(code))
+        }
         Some("case") => run_case(args[2].to_str().unwrap()),
         Some("agent-child") => agent_child(Path::new(&args[2]), Path::new(&args[3])),
         _ => run_all(&args[1..]),
+    }
+}
+
+/// This binary's built-in image, as kubelite's whoami and sleep are: `sandbox test-builtin
+/// CODE` reports the process it runs in (stdout, line by line) and exits with CODE;
+/// `sandbox test-builtin wait` waits for a signal (SIGTERM's default action ends it).
+fn builtins(subcommand: &str, args: Vec<OsString>) -> Option<u8> {
+    if subcommand != "test-builtin" {
+        return None;
+    }
+    let status = fs::read_to_string("/proc/thread-self/status").unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    let mut fds: Vec<String> = fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    fds.sort();
+    let cmdline = fs::read_to_string("/proc/self/cmdline").unwrap();
+    println!("args {args:?}");
+    println!("env {:?}", std::env::vars().collect::<Vec<_>>());
+    println!("cwd {}", std::env::current_dir().unwrap().display());
+    println!("sigblk {}", field("SigBlk:"));
+    println!(
+        "group leader {}",
+        nix::unistd::getpgrp() == nix::unistd::getpid()
+    );
+    // The directory listing itself holds one descriptor more than stdio.
+    println!("fds {}", fds.len());
+    println!("forked {}", cmdline.contains("pod-zygote"));
+    match args.first().and_then(|a| a.to_str()) {
+        Some("wait") => loop {
+            std::thread::sleep(Duration::from_secs(1000));
+        },
+        Some(code) => Some(code.parse().unwrap()),
+        None => Some(0),
     }
 }
 
@@ -899,4 +946,64 @@ async fn zygote_restart_and_exit(f: &Fixture) {
     }
     first.destroy().await.unwrap();
     second.destroy().await.unwrap();
+}
+
+/// A first container whose program is this binary and whose first argument is a built-in
+/// image runs in the init's spare, set up as an exec'd process would be; later ones are exec'd.
+async fn builtin_forked(f: &Fixture) {
+    let sandbox = f.create("builtin").await.unwrap();
+    let ns = pid_ns(sandbox.init_pid());
+    let mut exits = sandbox.wait_exit().await.unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let exe = exe.to_str().unwrap();
+    let mut spec = f.container("b", &[exe, "test-builtin", "3"]);
+    spec.cwd = Some("/tmp".into());
+    sandbox.start_container(spec).await.unwrap();
+    let exit = exits.next().await.unwrap().unwrap();
+    assert_eq!((exit.name.as_str(), exit.termination.exit_code), ("b", 3));
+    let log = f.log("b");
+    let want = [
+        "args [\"3\"]",
+        "env [(\"FOO\", \"bar\"), (\"PATH\", ",
+        "cwd /tmp",
+        "sigblk 0000000000000000",
+        "group leader true",
+        "fds 4",
+        "forked true",
+    ];
+    for line in want {
+        assert!(log.contains(line), "{line:?} not in {log:?}");
+    }
+
+    // A later built-in is exec'd, and signals reach it with their default action.
+    sandbox
+        .start_container(f.container("w", &[exe, "test-builtin", "wait"]))
+        .await
+        .unwrap();
+    f.log_contains("w", "forked false").await;
+    sandbox
+        .signal_container("w", Signal::SIGTERM)
+        .await
+        .unwrap();
+    let exit = exits.next().await.unwrap().unwrap();
+    assert_eq!((exit.name.as_str(), exit.termination.exit_code), ("w", 143));
+    sandbox.stop(Duration::from_secs(5)).await.unwrap();
+    assert_empty(&ns).await;
+    sandbox.destroy().await.unwrap();
+
+    // A first container that is not a built-in is exec'd; the spare leaves.
+    let sandbox = f.create("builtin2").await.unwrap();
+    let ns = pid_ns(sandbox.init_pid());
+    sandbox
+        .start_container(f.container("s", &["sleep", "1000"]))
+        .await
+        .unwrap();
+    wait_until(
+        Duration::from_secs(5),
+        || processes_in(&ns).len() == 2,
+        || format!("not just the init and sleep: {:?}", processes_in(&ns)),
+    )
+    .await;
+    sandbox.stop(Duration::from_secs(5)).await.unwrap();
+    sandbox.destroy().await.unwrap();
 }

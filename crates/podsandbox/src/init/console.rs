@@ -17,7 +17,6 @@
 use std::fs::File;
 use std::io::{self, Write as _};
 use std::os::fd::{AsFd as _, OwnedFd};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -84,11 +83,11 @@ pub(crate) struct Console {
     drained: Option<watch::Receiver<bool>>,
 }
 
-/// The container process's stdio.
+/// The container process's stdio (close-on-exec descriptors, to be made its 0, 1 and 2).
 pub(crate) struct ChildStdio {
-    pub(crate) stdin: Stdio,
-    pub(crate) stdout: Stdio,
-    pub(crate) stderr: Stdio,
+    pub(crate) stdin: OwnedFd,
+    pub(crate) stdout: OwnedFd,
+    pub(crate) stderr: OwnedFd,
     /// stdin is a PTY slave that must become the controlling terminal of a new session.
     pub(crate) terminal: bool,
 }
@@ -107,9 +106,10 @@ impl Console {
             let (reader, writer) = io::pipe()?;
             let writer = tokio::net::unix::pipe::Sender::from_owned_fd(writer.into())?;
             let port = spawn_writer(Box::new(writer), once, hung_up);
-            (Stdio::from(reader), Some(port))
+            (OwnedFd::from(reader), Some(port))
         } else {
-            (Stdio::null(), None)
+            let null = File::options().read(true).write(true).open("/dev/null")?;
+            (OwnedFd::from(null), None)
         };
         let console = Console {
             stdin: port,
@@ -145,9 +145,9 @@ impl Console {
         let port = stdin.then(|| spawn_writer(Box::new(writer), once, hung_up));
         let slave = pair.slave;
         let stdio = ChildStdio {
-            stdin: Stdio::from(slave.try_clone()?),
-            stdout: Stdio::from(slave.try_clone()?),
-            stderr: Stdio::from(slave),
+            stdin: slave.try_clone()?,
+            stdout: slave.try_clone()?,
+            stderr: slave,
             terminal: true,
         };
         let console = Console {
@@ -241,6 +241,7 @@ async fn relay(mut from: pty::PtyReader, mut to: File, drained: watch::Sender<bo
 
 #[cfg(test)]
 mod tests {
+    use std::process::Stdio;
     use std::time::Duration;
 
     use tokio::io::AsyncReadExt as _;

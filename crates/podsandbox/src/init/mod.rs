@@ -7,12 +7,14 @@
 //! namespace and unshares fresh UTS, IPC, mount and PID namespaces. A new PID namespace only
 //! applies to children, so it then forks once more: the parent ("stage 0") records the child's
 //! PID and start time in `init.json` and exits; the child is PID 1 of the pod. PID 1 sets up the
-//! mounts and hostname ([`setup`]), binds `init.sock`, prints `ready` on its stdout (a pipe to
+//! mounts and hostname ([`setup`]), forks the spare that may become its first container
+//! ([`builtin`]), binds `init.sock`, prints `ready` on its stdout (a pipe to
 //! the agent; failures print `error: <text>` instead), points its stdio at `init.log` and
 //! serves ([`server`]) until the pod is stopped.
 //!
 //! Arguments: `--dir <state_dir>/<uid> --hostname <name> --netns <path>`.
 
+mod builtin;
 mod console;
 mod server;
 mod setup;
@@ -82,9 +84,13 @@ pub(crate) fn init_args(dir: &Path, hostname: &str, netns: &Path) -> Vec<OsStrin
     ]
 }
 
-/// Runs the pod init with `args` (see [`init_args`]). Never returns. Must be called in a
-/// single-threaded process (the zygote's child, before it builds a tokio runtime): it forks.
-pub(crate) fn init_main(args: impl IntoIterator<Item = OsString>) -> ! {
+pub use builtin::Builtins;
+use builtin::Spare;
+
+/// Runs the pod init with `args` (see [`init_args`]); a first container that is one of
+/// `builtins` becomes a spare forked before the runtime ([`builtin`]). Never returns. Must be called in a single-threaded process (the zygote's child,
+/// before it builds a tokio runtime): it forks.
+pub(crate) fn init_main(args: impl IntoIterator<Item = OsString>, builtins: Builtins) -> ! {
     let args = match InitArgs::parse(args) {
         Ok(args) => args,
         Err(message) => fail(&format!("pod init: {message}")),
@@ -109,6 +115,8 @@ pub(crate) fn init_main(args: impl IntoIterator<Item = OsString>) -> ! {
     if let Err(message) = setup::enter_pod(&layout, &args.hostname, &args.netns) {
         fail(&message);
     }
+    // Before the runtime exists, while the process is single-threaded and clean.
+    let spare = Spare::fork(builtins);
     let socket = layout.socket();
     let _ = fs::remove_file(&socket);
     let listener = match UnixListener::bind(&socket) {
@@ -123,7 +131,7 @@ pub(crate) fn init_main(args: impl IntoIterator<Item = OsString>) -> ! {
         Err(e) => fail(&format!("tokio runtime: {e}")),
     };
     let code = runtime.block_on(async {
-        let served = server::serve(listener);
+        let served = server::serve(listener, spare);
         tokio::pin!(served);
         // `serve` installs its signal handlers on its first poll; announce readiness only after.
         tokio::select! {

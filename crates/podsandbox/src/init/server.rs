@@ -18,6 +18,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
+use crate::init::builtin::Spare;
 use crate::init::console::StdinPort;
 use crate::init::supervisor::{Reaped, StartError, Supervisor};
 use crate::protocol::{Reply, Request, read_chunk, read_frame, write_frame};
@@ -111,10 +112,10 @@ impl Pod {
 }
 
 /// Serves until the pod is stopped; returns the init's exit status.
-pub(crate) async fn serve(listener: StdUnixListener) -> i32 {
+pub(crate) async fn serve(listener: StdUnixListener, spare: Option<Spare>) -> i32 {
     let (exits, _) = broadcast::channel(1024);
     let pod = Arc::new(Pod {
-        supervisor: Mutex::new(Supervisor::default()),
+        supervisor: Mutex::new(Supervisor::new(spare)),
         exits,
     });
     let listener = match listener

@@ -19,7 +19,8 @@ use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 use tokio::sync::watch;
 
-use crate::init::console::{Console, StdinPort};
+use crate::init::builtin::Spare;
+use crate::init::console::{ChildStdio, Console, StdinPort};
 
 use crate::program::{complete_env, go_error, look_path};
 use crate::protocol::ContainerSpec;
@@ -49,6 +50,8 @@ pub(crate) enum Reaped {
 /// Every container the init has started, by name.
 #[derive(Default)]
 pub(crate) struct Supervisor {
+    /// The spare waiting to become the first container if it is a built-in.
+    spare: Option<Spare>,
     containers: BTreeMap<String, ContainerStatus>,
     by_pid: HashMap<i32, String>,
     /// The stdio of running containers.
@@ -61,6 +64,14 @@ pub(crate) struct Supervisor {
 }
 
 impl Supervisor {
+    /// A supervisor that may hand the first container to `spare`.
+    pub(crate) fn new(spare: Option<Spare>) -> Supervisor {
+        Supervisor {
+            spare,
+            ..Supervisor::default()
+        }
+    }
+
     /// Starts `spec`'s program; returns its PID. Must be called within a tokio runtime (the
     /// console's tasks).
     pub(crate) fn start(
@@ -119,38 +130,17 @@ impl Supervisor {
         };
         let (console, stdio) = console
             .map_err(|e| StartError::Program(format!("container stdio: {}", go_error(&e))))?;
-        let mut command = Command::new(&resolved);
-        command
-            .arg0(program)
-            .args(&spec.argv[1..])
-            .env_clear()
-            .envs(env)
-            .current_dir(&cwd)
-            .stdin(stdio.stdin)
-            .stdout(stdio.stdout)
-            .stderr(stdio.stderr);
-        if stdio.terminal {
-            // A session of its own (so also a process group) with the terminal as its
-            // controlling terminal. `setsid` fails in a group leader, so no `process_group`.
-            // SAFETY: the hook only makes async-signal-safe system calls.
-            unsafe {
-                command.pre_exec(|| {
-                    nix::unistd::setsid()?;
-                    // SAFETY: fd 0 is the PTY slave std installed as stdin.
-                    rustix::process::ioctl_tiocsctty(BorrowedFd::borrow_raw(0))?;
-                    Ok(())
-                });
+        // The spare waits for the first container only.
+        let spare = self.spare.take().filter(|spare| spare.runs(&resolved));
+        let handed = spare.map(|spare| spare.start(&resolved, &spec.argv, &env, &cwd, &stdio));
+        let pid = match handed {
+            Some(Ok(pid)) => pid,
+            Some(Err(e)) => {
+                eprintln!("pod-init: built-in container to the spare: {e}; exec'ing it");
+                spawn(&resolved, &spec.argv, env, &cwd, stdio)?
             }
-        } else {
-            command.process_group(0);
-        }
-        let child = command
-            .spawn()
-            .map_err(|e| StartError::Program(format!("exec: {program:?}: {}", go_error(&e))))?;
-        // The init must not keep the terminal's slave open, or its output would never end.
-        drop(command);
-        // A std `Child` neither waits nor kills on drop: the init's reaper owns the exit.
-        let pid = child.id() as i32;
+            None => spawn(&resolved, &spec.argv, env, &cwd, stdio)?,
+        };
         let status = match self.containers.remove(&spec.name) {
             Some(ContainerStatus {
                 restart_count,
@@ -291,6 +281,49 @@ fn send(pid: i32, signal: Signal) {
         let _ = killpg(pid, signal);
     }
     let _ = kill(pid, signal);
+}
+
+/// Execs `resolved` as `argv` with exactly `env`, in `cwd`, on `stdio`; returns its PID.
+fn spawn(
+    resolved: &Path,
+    argv: &[String],
+    env: Vec<(String, String)>,
+    cwd: &Path,
+    stdio: ChildStdio,
+) -> Result<i32, StartError> {
+    let program = &argv[0];
+    let mut command = Command::new(resolved);
+    command
+        .arg0(program)
+        .args(&argv[1..])
+        .env_clear()
+        .envs(env)
+        .current_dir(cwd)
+        .stdin(stdio.stdin)
+        .stdout(stdio.stdout)
+        .stderr(stdio.stderr);
+    if stdio.terminal {
+        // A session of its own (so also a process group) with the terminal as its
+        // controlling terminal. `setsid` fails in a group leader, so no `process_group`.
+        // SAFETY: the hook only makes async-signal-safe system calls.
+        unsafe {
+            command.pre_exec(|| {
+                nix::unistd::setsid()?;
+                // SAFETY: fd 0 is the PTY slave std installed as stdin.
+                rustix::process::ioctl_tiocsctty(BorrowedFd::borrow_raw(0))?;
+                Ok(())
+            });
+        }
+    } else {
+        command.process_group(0);
+    }
+    let child = command
+        .spawn()
+        .map_err(|e| StartError::Program(format!("exec: {program:?}: {}", go_error(&e))))?;
+    // The init must not keep the terminal's slave open, or its output would never end; nor
+    // may it wait or kill on drop: the init's reaper owns the exit.
+    drop(command);
+    Ok(child.id() as i32)
 }
 
 fn open_log(path: &Path) -> Result<File, StartError> {
