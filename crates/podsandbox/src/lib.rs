@@ -39,8 +39,8 @@
 //!
 //! The kubelite binary must dispatch `kubelite pod-zygote` to [`zygote_main`] **before** it
 //! starts any thread (before building its tokio runtime), because the zygote forks. It passes
-//! its built-in images as [`Builtins`]: pod inits fork those containers instead of exec'ing
-//! the binary again.
+//! its built-in images as [`Builtins`]: a Pod's first container, if it is one of them, runs in
+//! a spare the pod init forked early instead of an exec of the binary.
 //!
 //! Everything else is async and runs on the agent's tokio runtime.
 

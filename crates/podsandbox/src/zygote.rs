@@ -143,7 +143,7 @@ impl Conn {
 }
 
 /// The body of the hidden `pod-zygote` subcommand: serves fork requests on stdin until the
-/// agent closes it; the inits fork containers that are `builtins` (see [`Builtins`]). Never
+/// agent closes it; each init's spare may run one of `builtins` (see [`Builtins`]). Never
 /// returns. Must be called before the process starts any thread.
 pub fn zygote_main(builtins: Builtins) -> ! {
     // SAFETY: stdin is the zygote's end of the socketpair (see `Conn::start`), owned from here.
