@@ -43,6 +43,13 @@ impl RawOutput {
             pos: file("pos"),
         }
     }
+
+    /// Removes the files (the run's output is in its log by now, or lost with it).
+    pub fn remove(&self) {
+        for path in [&self.stdout, &self.stderr, &self.pos] {
+            let _ = fs::remove_file(path);
+        }
+    }
 }
 
 /// The pump of one container run.

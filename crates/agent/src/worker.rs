@@ -33,7 +33,7 @@ use crate::ctx::Ctx;
 use crate::env::{EnvContext, container_env, visible_services};
 use crate::error::{Error, Result};
 use crate::log_pump::{LogPump, RawOutput};
-use crate::logs::{container_log_path, pod_log_dir};
+use crate::logs::{container_log_path, pod_log_dir, prune_runs};
 use crate::node::FIELD_MANAGER;
 use crate::pod_status::{ContainerView, PodView, State, Terminated, pod_status};
 use crate::probe::{self, ProbeTracker};
@@ -621,6 +621,11 @@ impl Worker {
         let log = self.log_path(&name, run);
         if let Some(dir) = log.parent() {
             let _ = fs::create_dir_all(dir);
+            // Only this run and the previous one keep their logs, as with kubelet.
+            if run >= 2 {
+                prune_runs(dir, run - 1);
+                RawOutput::new(sandbox.dir(), &name, run - 2).remove();
+            }
         }
         let raw = RawOutput::new(sandbox.dir(), &name, run);
         let spec = ContainerSpec {
