@@ -49,6 +49,7 @@ mod control;
 mod create;
 mod error;
 mod exec;
+mod fds;
 mod init;
 mod layout;
 mod nsenter;

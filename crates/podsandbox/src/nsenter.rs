@@ -79,12 +79,5 @@ impl PodNamespaces {
 /// Closes every descriptor of the intermediate process, so that std's exec-error pipe and the
 /// program's stdio see end-of-file when the program (not its waiting parent) is done.
 fn close_all() {
-    // SAFETY: close_range(2) on all descriptors; nothing in this process uses them afterwards.
-    let rc = unsafe { libc::syscall(libc::SYS_close_range, 0u32, u32::MAX, 0u32) };
-    if rc != 0 {
-        for fd in 0..1024 {
-            // SAFETY: as above, descriptor by descriptor (kernels before 5.9).
-            unsafe { libc::close(fd) };
-        }
-    }
+    crate::fds::close_range(0, u32::MAX);
 }

@@ -26,6 +26,7 @@ use nix::sys::socket::{
 use nix::unistd::{ForkResult, fork};
 use serde::{Deserialize, Serialize};
 
+use crate::fds::close_range;
 use crate::init::console::ChildStdio;
 
 /// Runs the built-in image `subcommand` (the container's `argv[1]`) with the arguments after
@@ -153,9 +154,9 @@ fn wait_for_container(socket: OwnedFd) -> io::Result<Option<(Request, ChildStdio
     drop(null);
     let kept = socket.as_raw_fd() as u32;
     if kept > 3 {
-        close_range(3, kept - 1)?;
+        close_range(3, kept - 1);
     }
-    close_range(kept + 1, u32::MAX)?;
+    close_range(kept + 1, u32::MAX);
     let mut buf = vec![0u8; MAX_REQUEST];
     let (len, fds) = crate::zygote::receive(socket.as_raw_fd(), &mut buf)?;
     drop(socket);
@@ -191,7 +192,7 @@ fn become_container(stdio: ChildStdio, env: &[(String, String)], cwd: &Path) -> 
         rustix::process::ioctl_tiocsctty(fd.as_fd())?;
     }
     drop(stdio);
-    close_range(3, u32::MAX)?;
+    close_range(3, u32::MAX);
     std::env::set_current_dir(cwd)?;
     for (key, _) in std::env::vars_os() {
         // SAFETY: this process has a single thread.
@@ -200,16 +201,6 @@ fn become_container(stdio: ChildStdio, env: &[(String, String)], cwd: &Path) -> 
     for (key, value) in env {
         // SAFETY: as above.
         unsafe { std::env::set_var(key, value) };
-    }
-    Ok(())
-}
-
-/// Closes descriptors `first..=last`.
-fn close_range(first: u32, last: u32) -> io::Result<()> {
-    // SAFETY: close_range(2); nothing in this process uses those descriptors afterwards.
-    let rc = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0u32) };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
     }
     Ok(())
 }

@@ -135,11 +135,12 @@ impl Supervisor {
         let handed = spare.map(|spare| spare.start(&resolved, &spec.argv, &env, &cwd, &stdio));
         let pid = match handed {
             Some(Ok(pid)) => pid,
-            Some(Err(e)) => {
-                eprintln!("pod-init: built-in container to the spare: {e}; exec'ing it");
+            failed => {
+                if let Some(Err(e)) = failed {
+                    eprintln!("pod-init: built-in container to the spare: {e}; exec'ing it");
+                }
                 spawn(&resolved, &spec.argv, env, &cwd, stdio)?
             }
-            None => spawn(&resolved, &spec.argv, env, &cwd, stdio)?,
         };
         let status = match self.containers.remove(&spec.name) {
             Some(ContainerStatus {
