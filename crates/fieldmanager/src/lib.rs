@@ -86,10 +86,14 @@ fn updater(schema: &Schema, subresource: &str) -> Updater {
 
 fn without_managed_fields(v: &Value) -> Value {
     let mut v = v.clone();
+    remove_managed_fields(&mut v);
+    v
+}
+
+fn remove_managed_fields(v: &mut Value) {
     if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("managedFields");
     }
-    v
 }
 
 fn set_managed_fields(obj: &mut Value, managed: &Managed) {
@@ -387,7 +391,7 @@ fn sorted_json(v: &Value) -> String {
 /// changed or added fields become owned by `manager` and are taken from other managers.
 /// `old` is `None` on create. `new` must be the object as it will be stored (defaulted).
 /// Returns `new` with `metadata.managedFields` set.
-pub fn update(kind: &str, old: Option<&Value>, new: &Value, manager: &str, now: &str) -> Value {
+pub fn update(kind: &str, old: Option<&Value>, new: Value, manager: &str, now: &str) -> Value {
     update_subresource(kind, old, new, manager, "", now)
 }
 
@@ -396,18 +400,20 @@ pub fn update(kind: &str, old: Option<&Value>, new: &Value, manager: &str, now: 
 pub fn update_subresource(
     kind: &str,
     old: Option<&Value>,
-    new: &Value,
+    new: Value,
     manager: &str,
     subresource: &str,
     now: &str,
 ) -> Value {
     let Some(schema) = Schema::for_kind(kind) else {
-        return new.clone();
+        return new;
     };
-    let old_obj = old.cloned().unwrap_or_else(|| Value::Object(Map::new()));
-    let mut managed = decode_live_or_new(&old_obj, new, !subresource.is_empty());
-    let mut result = without_managed_fields(new);
-    let is_create = old_obj
+    let empty = Value::Object(Map::new());
+    let old = old.unwrap_or(&empty);
+    let mut managed = decode_live_or_new(old, &new, !subresource.is_empty());
+    let mut result = new;
+    remove_managed_fields(&mut result);
+    let is_create = old
         .pointer("/metadata/uid")
         .and_then(Value::as_str)
         .is_none_or(str::is_empty);
@@ -423,7 +429,7 @@ pub fn update_subresource(
     );
     tracked_update(
         &up,
-        &without_managed_fields(&old_obj),
+        &without_managed_fields(old),
         &result,
         &mut managed,
         &id,

@@ -178,19 +178,47 @@ fn leaf(lhs: Option<&Value>, rhs: Option<&Value>, path: &Path, c: &mut Compariso
     }
 }
 
-/// An object's entries with the always-present fields of its struct filled in.
-fn filled(v: Option<&Value>, shape: Shape) -> Option<Map<String, Value>> {
-    let v = v?;
-    let mut m = match v {
-        Value::Object(m) => m.clone(),
-        _ => Map::new(),
-    };
-    for (name, zero) in zero_fields(shape) {
-        if !m.contains_key(name) {
-            m.insert(name.to_string(), zero);
-        }
+/// An object's entries with the always-present fields of its struct filled in: a view over the
+/// object, the missing fields' zero values kept beside it (nothing is copied).
+struct Filled<'a> {
+    map: Option<&'a Map<String, Value>>,
+    zeros: Vec<(&'static str, Value)>,
+}
+
+impl<'a> Filled<'a> {
+    fn of(v: Option<&'a Value>, shape: Shape) -> Option<Filled<'a>> {
+        let map = v?.as_object();
+        let zeros = zero_fields(shape)
+            .filter(|(name, _)| map.is_none_or(|m| !m.contains_key(*name)))
+            .collect();
+        Some(Filled { map, zeros })
     }
-    Some(m)
+
+    fn is_empty(&self) -> bool {
+        self.map.is_none_or(Map::is_empty) && self.zeros.is_empty()
+    }
+
+    /// The object's own keys in order, then the filled-in ones.
+    fn keys(&self) -> impl Iterator<Item = &str> {
+        let own = self
+            .map
+            .into_iter()
+            .flat_map(|m| m.keys().map(String::as_str));
+        own.chain(self.zeros.iter().map(|(name, _)| *name))
+    }
+
+    fn get(&self, k: &str) -> Option<&Value> {
+        self.map.and_then(|m| m.get(k)).or_else(|| {
+            self.zeros
+                .iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, zero)| zero)
+        })
+    }
+
+    fn contains_key(&self, k: &str) -> bool {
+        self.get(k).is_some()
+    }
 }
 
 fn compare_node(
@@ -200,6 +228,13 @@ fn compare_node(
     path: &mut Path,
     c: &mut Comparison,
 ) {
+    // Equal values have no added, removed or modified path below them: an unchanged subtree
+    // (a status write's spec) is not walked.
+    if let (Some(l), Some(r)) = (lhs, rhs)
+        && l == r
+    {
+        return;
+    }
     let ls = lhs.map(|v| shape_for(ty, v));
     let rs = rhs.map(|v| shape_for(ty, v));
     let shape = match (ls, rs) {
@@ -210,21 +245,21 @@ fn compare_node(
     match shape {
         Shape::Leaf => return leaf(lhs, rhs, path, c),
         Shape::Struct(_) | Shape::Map(_) => {
-            let lm = filled(lhs, shape);
-            let rm = filled(rhs, shape);
-            let lempty = lm.as_ref().is_none_or(|m| m.is_empty());
-            let rempty = rm.as_ref().is_none_or(|m| m.is_empty());
+            let lm = Filled::of(lhs, shape);
+            let rm = Filled::of(rhs, shape);
+            let lempty = lm.as_ref().is_none_or(Filled::is_empty);
+            let rempty = rm.as_ref().is_none_or(Filled::is_empty);
             if lempty && rempty {
                 return leaf(lhs, rhs, path, c);
             }
-            let mut keys: Vec<&String> = lm.iter().flat_map(|m| m.keys()).collect();
-            for k in rm.iter().flat_map(|m| m.keys()) {
+            let mut keys: Vec<&str> = lm.iter().flat_map(Filled::keys).collect();
+            for k in rm.iter().flat_map(Filled::keys) {
                 if lm.as_ref().is_none_or(|m| !m.contains_key(k)) {
                     keys.push(k);
                 }
             }
             for k in keys {
-                path.push(PathElement::Field(k.clone()));
+                path.push(PathElement::Field(k.to_string()));
                 let l = lm.as_ref().and_then(|m| m.get(k));
                 let r = rm.as_ref().and_then(|m| m.get(k));
                 compare_node(l, r, child_ty(shape, k), path, c);

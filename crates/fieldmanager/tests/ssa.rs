@@ -140,7 +140,7 @@ fn kubectl_run_pod() -> Value {
 
 #[test]
 fn update_on_create_matches_kubectl_run() {
-    let obj = update("Pod", None, &kubectl_run_pod(), "kubectl-run", T0);
+    let obj = update("Pod", None, kubectl_run_pod(), "kubectl-run", T0);
     assert_eq!(
         managed(&obj),
         vec![json!({
@@ -173,7 +173,7 @@ fn update_on_create_matches_kubectl_expose() {
         },
         "status": {"loadBalancer": {}}
     });
-    let obj = update("Service", None, &svc, "kubectl-expose", T0);
+    let obj = update("Service", None, svc.clone(), "kubectl-expose", T0);
     assert_eq!(
         entries(&obj),
         vec![(
@@ -261,7 +261,13 @@ fn conflicts_with_update_and_apply_managers() {
     // Created by client-side apply, then a different applier changes targetPort.
     let mut created = service_config(8080);
     created["metadata"]["uid"] = json!("u1");
-    let live = update("Service", None, &created, "kubectl-client-side-apply", T0);
+    let live = update(
+        "Service",
+        None,
+        created.clone(),
+        "kubectl-client-side-apply",
+        T0,
+    );
     let c = conflicts(apply(
         "Service",
         Some(&live),
@@ -341,7 +347,13 @@ fn kubectl_apply_after_client_side_apply_uses_last_applied() {
     created["metadata"]["annotations"] = json!({
         "kubectl.kubernetes.io/last-applied-configuration": format!("{last}\n")
     });
-    let live = update("Service", None, &created, "kubectl-client-side-apply", T0);
+    let live = update(
+        "Service",
+        None,
+        created.clone(),
+        "kubectl-client-side-apply",
+        T0,
+    );
     let obj = apply(
         "Service",
         Some(&live),
@@ -361,13 +373,13 @@ fn kubectl_apply_after_client_side_apply_uses_last_applied() {
 #[test]
 fn update_after_client_side_apply_create() {
     let mut pod = kubectl_run_pod();
-    let created = update("Pod", None, &pod, "kubectl-client-side-apply", T0);
+    let created = update("Pod", None, pod.clone(), "kubectl-client-side-apply", T0);
     let mut stored = created.clone();
     stored["metadata"]["uid"] = json!("u1");
     pod["metadata"]["uid"] = json!("u1");
     pod["spec"]["containers"][0]["image"] = json!("busybox:1.36");
     pod["metadata"]["managedFields"] = stored["metadata"]["managedFields"].clone();
-    let edited = update("Pod", Some(&stored), &pod, "kubectl-edit", T1);
+    let edited = update("Pod", Some(&stored), pod.clone(), "kubectl-edit", T1);
     let e = entries(&edited);
     assert_eq!(e.len(), 2);
     assert_eq!(
@@ -385,7 +397,7 @@ fn update_after_client_side_apply_create() {
     );
 
     // A no-op update keeps the entry and its time.
-    let same = update("Pod", Some(&edited), &edited, "kubectl-edit", T2);
+    let same = update("Pod", Some(&edited), edited.clone(), "kubectl-edit", T2);
     assert_eq!(managed(&same), managed(&edited));
 }
 
@@ -393,7 +405,7 @@ fn update_after_client_side_apply_create() {
 fn untracked_objects_stay_untracked_until_first_apply() {
     let mut pod = kubectl_run_pod();
     pod["metadata"]["uid"] = json!("u1");
-    let updated = update("Pod", Some(&pod), &pod, "kubelet", T0);
+    let updated = update("Pod", Some(&pod), pod.clone(), "kubelet", T0);
     assert!(updated["metadata"].get("managedFields").is_none());
 
     let config = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "test", "labels": {"x": "y"}}});
@@ -453,8 +465,8 @@ fn odd_input_does_not_panic() {
         json!({"spec": {"ports": [1, null, {"port": {"a": 1}}], "selector": {"a": null}}}),
     ];
     for v in &odd {
-        let _ = update("Service", Some(v), v, "m", T0);
-        let _ = update("Service", None, v, "m", T0);
+        let _ = update("Service", Some(v), v.clone(), "m", T0);
+        let _ = update("Service", None, v.clone(), "m", T0);
         let _ = apply("Service", Some(v), v, "m", false, T0);
         let mut cfg = v.clone();
         if let Value::Object(m) = &mut cfg {
