@@ -6,7 +6,7 @@ use k8s_openapi::api::discovery::v1 as discovery;
 use kubelite_api::resources::ResourceInfo;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::status::ApiError;
 
@@ -225,7 +225,7 @@ impl FieldValidation {
 }
 
 fn round_trip<T: DeserializeOwned + Serialize>(obj: &Value) -> Result<Value, String> {
-    let typed: T = serde_json::from_value(obj.clone()).map_err(|e| e.to_string())?;
+    let typed = T::deserialize(obj).map_err(|e| e.to_string())?;
     serde_json::to_value(typed).map_err(|e| e.to_string())
 }
 
@@ -251,46 +251,44 @@ pub fn unknown_fields(r: &ResourceInfo, obj: &mut Value) -> Result<Vec<String>, 
         ))
     })?;
     let mut unknown = Vec::new();
-    prune_unknown(obj, &typed, "", &mut unknown);
+    prune_unknown(obj, &typed, &mut String::new(), &mut unknown);
     Ok(unknown)
 }
 
-fn prune_unknown(input: &mut Value, known: &Value, path: &str, out: &mut Vec<String>) {
+/// Drops from `input` what `known` lacks, listing the dropped fields' paths; `path` is
+/// `input`'s own (restored on return).
+fn prune_unknown(input: &mut Value, known: &Value, path: &mut String, out: &mut Vec<String>) {
+    let len = path.len();
     match (input, known) {
-        (Value::Object(i), Value::Object(k)) => prune_map(i, k, path, out),
+        (Value::Object(i), Value::Object(k)) => i.retain(|key, value| {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(key);
+            let keep = match k.get(key) {
+                Some(k) => {
+                    prune_unknown(value, k, path, out);
+                    true
+                }
+                None if value.is_null() => true,
+                None => {
+                    out.push(path.clone());
+                    false
+                }
+            };
+            path.truncate(len);
+            keep
+        }),
         (Value::Array(i), Value::Array(k)) => {
             for (idx, (a, b)) in i.iter_mut().zip(k).enumerate() {
-                prune_unknown(a, b, &format!("{path}[{idx}]"), out);
+                use std::fmt::Write;
+                let _ = write!(path, "[{idx}]");
+                prune_unknown(a, b, path, out);
+                path.truncate(len);
             }
         }
         _ => {}
     }
-}
-
-fn prune_map(
-    input: &mut Map<String, Value>,
-    known: &Map<String, Value>,
-    path: &str,
-    out: &mut Vec<String>,
-) {
-    input.retain(|key, value| {
-        let child = if path.is_empty() {
-            key.clone()
-        } else {
-            format!("{path}.{key}")
-        };
-        match known.get(key) {
-            Some(k) => {
-                prune_unknown(value, k, &child, out);
-                true
-            }
-            None if value.is_null() => true,
-            None => {
-                out.push(child);
-                false
-            }
-        }
-    });
 }
 
 /// The 400 a Strict request gets for unknown fields, or the warnings a Warn request gets.

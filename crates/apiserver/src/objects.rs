@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use kubelite_api::resources::ResourceInfo;
 use kubelite_api::{defaults, validation};
 use kubelite_store::{KeyValue, Revision, Store};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::meta::{self, format_time};
 use crate::selection::Selection;
@@ -46,12 +46,22 @@ pub fn decode(kv: &KeyValue) -> Result<Value, ApiError> {
     Ok(obj)
 }
 
-fn encode(obj: &Value) -> Vec<u8> {
-    let mut stored = obj.clone();
-    let meta = meta::metadata_mut(&mut stored);
+/// The bytes to store for `obj`, whose `resourceVersion` (the store's revision is the version)
+/// and `selfLink` are taken out first.
+fn encode(obj: &mut Value) -> Vec<u8> {
+    let meta = meta::metadata_mut(obj);
     meta.remove("resourceVersion");
     meta.remove("selfLink");
-    serde_json::to_vec(&stored).expect("JSON values serialise")
+    serde_json::to_vec(obj).expect("JSON values serialise")
+}
+
+/// `obj` once [`encode`]d and stored as `kv`: what [`decode`] of `kv` gives, without decoding.
+fn stored(mut obj: Value, kv: &KeyValue) -> Value {
+    meta::metadata_mut(&mut obj).insert(
+        "resourceVersion".into(),
+        Value::String(kv.mod_revision.to_string()),
+    );
+    obj
 }
 
 /// Options every write carries.
@@ -131,12 +141,22 @@ fn qos_class(pod: &Value) -> &'static str {
 /// Whether an update changes nothing but the resourceVersion it was read at (then nothing is
 /// written). managedFields count: an apply that only takes ownership is a change.
 fn same_ignoring_resource_version(a: &Value, b: &Value) -> bool {
-    let strip = |v: &Value| {
-        let mut v = v.clone();
-        meta::metadata_mut(&mut v).remove("resourceVersion");
-        v
-    };
-    strip(a) == strip(b)
+    fn same_map(a: &Map<String, Value>, b: &Map<String, Value>, skip: Option<&str>) -> bool {
+        let kept = |m: &Map<String, Value>| m.keys().filter(|k| Some(k.as_str()) != skip).count();
+        kept(a) == kept(b)
+            && a.iter()
+                .filter(|(k, _)| Some(k.as_str()) != skip)
+                .all(|(k, v)| match (k.as_str(), v, b.get(k)) {
+                    ("metadata", Value::Object(m), Some(Value::Object(n))) if skip.is_none() => {
+                        same_map(m, n, Some("resourceVersion"))
+                    }
+                    (_, v, w) => Some(v) == w,
+                })
+    }
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => same_map(a, b, None),
+        _ => a == b,
+    }
 }
 
 impl Objects {
@@ -323,7 +343,7 @@ impl Objects {
         let mut obj = if opts.apply {
             obj
         } else {
-            kubelite_fieldmanager::update(r.kind, None, &obj, &opts.field_manager, &now())
+            kubelite_fieldmanager::update(r.kind, None, obj, &opts.field_manager, &now())
         };
         let claim = if r.kind == "Service" {
             Some(
@@ -340,12 +360,16 @@ impl Objects {
             }
             return Ok(obj);
         }
-        match self.store.create(&key(r, ns, &name), encode(&obj)).await {
+        match self
+            .store
+            .create(&key(r, ns, &name), encode(&mut obj))
+            .await
+        {
             Ok(kv) => {
                 if let Some(c) = claim {
                     c.commit();
                 }
-                decode(&kv)
+                Ok(stored(obj, &kv))
             }
             Err(e) => {
                 if let Some(c) = claim {
@@ -390,13 +414,13 @@ impl Objects {
             (false, Some(sub)) => kubelite_fieldmanager::update_subresource(
                 r.kind,
                 Some(old),
-                &new,
+                new,
                 &opts.field_manager,
                 sub,
                 &now(),
             ),
             (false, None) => {
-                kubelite_fieldmanager::update(r.kind, Some(old), &new, &opts.field_manager, &now())
+                kubelite_fieldmanager::update(r.kind, Some(old), new, &opts.field_manager, &now())
             }
         };
         let claim = if r.kind == "Service" && subresource.is_none() {
@@ -438,10 +462,10 @@ impl Objects {
                 Err(e) => Err(e.into()),
             };
         }
-        match self.store.update(&k, encode(&new), old_rev).await {
+        match self.store.update(&k, encode(&mut new), old_rev).await {
             Ok(kv) => {
                 finish(claim, true);
-                decode(&kv)
+                Ok(stored(new, &kv))
             }
             Err(e) => {
                 finish(claim, false);
@@ -577,10 +601,10 @@ impl Objects {
                 }
                 match self
                     .store
-                    .update(&kv.key, encode(&new), kv.mod_revision)
+                    .update(&kv.key, encode(&mut new), kv.mod_revision)
                     .await
                 {
-                    Ok(kv) => return Ok(Deleted::Pending(decode(&kv)?)),
+                    Ok(kv) => return Ok(Deleted::Pending(stored(new, &kv))),
                     Err(kubelite_store::Error::Conflict { .. }) => continue,
                     Err(kubelite_store::Error::NotFound) => {
                         return Err(ApiError::not_found(&plural, name).in_group(r.group));
