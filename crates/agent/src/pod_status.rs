@@ -77,8 +77,11 @@ pub struct ContainerView {
 
 /// The inputs of a pod's status.
 pub struct PodView<'a> {
-    /// The pod as last seen (its status supplies PodScheduled and earlier transition times).
+    /// The pod as last seen (its spec, and its status's startTime).
     pub pod: &'a Pod,
+    /// The conditions as last written: their transition times are kept while they hold, and
+    /// PodScheduled is passed through.
+    pub conditions: &'a [PodCondition],
     /// One entry per `spec.containers[i]`, in order.
     pub containers: Vec<ContainerView>,
     /// The pod IP once the sandbox has one.
@@ -218,11 +221,10 @@ fn container_status(c: &ContainerView) -> ContainerStatus {
 
 /// The full status to write.
 pub fn pod_status(view: &PodView<'_>) -> PodStatus {
-    let old = view.pod.status.clone().unwrap_or_default();
-    let old_conditions = old.conditions.clone().unwrap_or_default();
     let condition = |type_: &str, ok: bool, reason: Option<&str>, message: Option<String>| {
         let status = if ok { "True" } else { "False" };
-        let since = old_conditions
+        let since = view
+            .conditions
             .iter()
             .find(|c| c.type_ == type_ && c.status == status)
             .and_then(|c| c.last_transition_time.clone())
@@ -274,7 +276,7 @@ pub fn pod_status(view: &PodView<'_>) -> PodStatus {
         condition("Ready", all_ready, ready_reason, ready_message.clone()),
         condition("ContainersReady", all_ready, ready_reason, ready_message),
     ];
-    if let Some(scheduled) = old_conditions.iter().find(|c| c.type_ == "PodScheduled") {
+    if let Some(scheduled) = view.conditions.iter().find(|c| c.type_ == "PodScheduled") {
         conditions.push(scheduled.clone());
     }
     let pod_ips = view
@@ -292,8 +294,10 @@ pub fn pod_status(view: &PodView<'_>) -> PodStatus {
             ip: view.host_ip.clone(),
         }]),
         start_time: Some(
-            old.start_time
-                .clone()
+            view.pod
+                .status
+                .as_ref()
+                .and_then(|s| s.start_time.clone())
                 .unwrap_or_else(|| time(view.start_time)),
         ),
         qos_class: Some(qos_class(view.pod).into()),
@@ -441,6 +445,7 @@ mod tests {
         let now = ts("2026-01-01T00:01:00Z");
         let status = pod_status(&PodView {
             pod: &pod,
+            conditions: pod.status.as_ref().unwrap().conditions.as_deref().unwrap(),
             containers: vec![
                 view("a", State::Running { started_at: now }, false, true),
                 view("b", waiting("ContainerCreating"), false, false),

@@ -11,7 +11,7 @@ use std::fs;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use k8s_openapi::api::core::v1::{Container, Pod, PodStatus, Service};
+use k8s_openapi::api::core::v1::{Container, Pod, PodCondition, PodStatus, Service};
 use k8s_openapi::jiff::Timestamp;
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
@@ -22,7 +22,6 @@ use kubelite_netns::{
 use kubelite_podsandbox::{
     ContainerSpec, ContainerState, ContainerStatus, PodSandbox, SandboxSpec, Signal, Termination,
 };
-use serde_json::json;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -31,7 +30,7 @@ use crate::backoff::{Backoff, go_duration};
 use crate::container::{argv, container_id};
 use crate::ctx::Ctx;
 use crate::env::{EnvContext, container_env, visible_services};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::log_pump::{LogPump, RawOutput};
 use crate::logs::{container_log_path, pod_log_dir, prune_runs};
 use crate::node::FIELD_MANAGER;
@@ -74,7 +73,7 @@ struct Worker {
     sandbox: Option<Arc<PodSandbox>>,
     ip: Option<String>,
     tracked: BTreeMap<String, Tracked>,
-    last_status: Option<serde_json::Value>,
+    last_status: Option<PodStatus>,
     start_time: Timestamp,
     /// The pod has finished (no container will run again) and its sandbox is gone.
     finished: bool,
@@ -115,14 +114,17 @@ pub(crate) async fn run(
             worker.teardown(false).await;
             return;
         }
-        let current = rx.borrow_and_update().clone();
-        match current {
-            None => {
-                worker.stop(Duration::ZERO, false).await;
-                worker.teardown(true).await;
-                return;
+        // A tick re-syncs the pod in hand; only a new version from the watch is copied.
+        if rx.has_changed().unwrap_or(true) {
+            let current = rx.borrow_and_update().clone();
+            match current {
+                None => {
+                    worker.stop(Duration::ZERO, false).await;
+                    worker.teardown(true).await;
+                    return;
+                }
+                Some(pod) => worker.pod = pod,
             }
-            Some(pod) => worker.pod = pod,
         }
         if worker.pod.metadata.deletion_timestamp.is_some() {
             let grace = worker
@@ -1033,29 +1035,27 @@ impl Worker {
     }
 
     async fn write_status(&mut self, views: Vec<ContainerView>, sandbox_ready: bool) -> Result<()> {
-        let mut base = self.pod.clone();
-        let mut status: PodStatus = base.status.clone().unwrap_or_default();
-        if let Some(last) = &self.last_status
-            && let Ok(last) = serde_json::from_value::<PodStatus>(last.clone())
-        {
-            let scheduled = status
+        let seen = self
+            .pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_deref())
+            .unwrap_or_default();
+        // The conditions this agent wrote last, with the scheduler's PodScheduled as it is now.
+        let conditions: Vec<PodCondition> = match &self.last_status {
+            Some(last) => last
                 .conditions
                 .iter()
                 .flatten()
-                .find(|c| c.type_ == "PodScheduled")
-                .cloned();
-            let mut conditions: Vec<_> = last
-                .conditions
-                .unwrap_or_default()
-                .into_iter()
                 .filter(|c| c.type_ != "PodScheduled")
-                .collect();
-            conditions.extend(scheduled);
-            status.conditions = Some(conditions);
-        }
-        base.status = Some(status);
+                .chain(seen.iter().filter(|c| c.type_ == "PodScheduled"))
+                .cloned()
+                .collect(),
+            None => seen.to_vec(),
+        };
         let computed = pod_status(&PodView {
-            pod: &base,
+            pod: &self.pod,
+            conditions: &conditions,
             containers: views,
             pod_ip: self.ip.clone(),
             host_ip: self.ctx.node_ip.to_string(),
@@ -1063,22 +1063,24 @@ impl Worker {
             start_time: self.start_time,
             now: Timestamp::now(),
         });
-        let value = serde_json::to_value(&computed).map_err(|e| Error::Config(e.to_string()))?;
-        if self.last_status.as_ref() == Some(&value) {
+        if self.last_status.as_ref() == Some(&computed) {
             return Ok(());
         }
+        #[derive(Debug, serde::Serialize)]
+        struct StatusPatch<'a> {
+            status: &'a PodStatus,
+        }
         let api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), self.namespace());
-        let patch = json!({ "status": value });
         match api
             .patch_status(
                 self.name(),
                 &PatchParams::apply(FIELD_MANAGER),
-                &Patch::Merge(&patch),
+                &Patch::Merge(&StatusPatch { status: &computed }),
             )
             .await
         {
             Ok(_) => {
-                self.last_status = Some(value);
+                self.last_status = Some(computed);
                 Ok(())
             }
             Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
