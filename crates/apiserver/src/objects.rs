@@ -701,6 +701,48 @@ mod tests {
     }
 
     #[test]
+    fn stored_object_is_what_decoding_the_store_gives() {
+        let mut obj = json!({
+            "kind": "Pod",
+            "metadata": {"name": "a", "resourceVersion": "3", "selfLink": "/x", "labels": {"b": "1", "a": "2"}},
+            "spec": {"n": 1.5, "m": -7, "list": [{"z": null}]},
+        });
+        let bytes = encode(&mut obj);
+        let kv = KeyValue {
+            key: "/registry/pods/default/a".into(),
+            value: bytes.into(),
+            create_revision: 4,
+            mod_revision: 9,
+        };
+        let from_store = decode(&kv).unwrap();
+        let kept = stored(obj, &kv);
+        assert_eq!(kept, from_store);
+        assert_eq!(
+            serde_json::to_string(&kept).unwrap(),
+            serde_json::to_string(&from_store).unwrap(),
+            "same member order"
+        );
+        assert_eq!(kept["metadata"]["resourceVersion"], "9");
+        assert!(kept["metadata"].get("selfLink").is_none());
+    }
+
+    #[test]
+    fn unchanged_but_for_resource_version() {
+        let a = json!({"metadata": {"name": "a", "resourceVersion": "1", "labels": {"x": "1"}}, "spec": {"n": 1}});
+        let reordered = json!({"spec": {"n": 1}, "metadata": {"labels": {"x": "1"}, "name": "a"}});
+        assert!(same_ignoring_resource_version(&a, &reordered));
+        let relabelled = json!({"metadata": {"name": "a", "resourceVersion": "1", "labels": {"x": "2"}}, "spec": {"n": 1}});
+        assert!(!same_ignoring_resource_version(&a, &relabelled));
+        let more = json!({"metadata": {"name": "a", "resourceVersion": "1", "labels": {"x": "1"}}, "spec": {"n": 1}, "status": {}});
+        assert!(!same_ignoring_resource_version(&a, &more));
+        let nested = json!({"metadata": {"name": "a", "resourceVersion": "1", "labels": {"x": "1"}}, "spec": {"n": 1, "resourceVersion": "2"}});
+        assert!(
+            !same_ignoring_resource_version(&a, &nested),
+            "only metadata's is ignored"
+        );
+    }
+
+    #[test]
     fn qos() {
         assert_eq!(
             qos_class(&json!({"spec": {"containers": [{"name": "a"}]}})),
