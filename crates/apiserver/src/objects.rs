@@ -210,7 +210,7 @@ impl Objects {
             let count = page.items.len();
             for (i, kv) in page.items.into_iter().enumerate() {
                 if let Some(sel) = selection
-                    && !sel.matches(&decode(&kv)?)
+                    && !sel.selects(&kv)?
                 {
                     cursor = Some(kv.key);
                     continue;

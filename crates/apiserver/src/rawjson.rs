@@ -59,26 +59,43 @@ fn write_metadata(raw: &str, rv: &str, out: &mut Vec<u8>) -> Result<(), &'static
 /// The stored object decoded for printing a Table row: everything but `metadata.managedFields`,
 /// which no column reads and which is often the largest part of an object.
 pub fn decode_for_printing(kv: &KeyValue) -> Result<Value, ApiError> {
-    decode_parts(kv, |_| true)
+    decode_parts(kv, |_| Part::Whole)
 }
 
-/// The stored object decoded with only `metadata` (without `managedFields`) and the other
-/// top-level members `keep` accepts (what a selector reads: a Pod's `spec` for
-/// `spec.nodeName`, not its `status`). No resourceVersion is added.
-pub fn decode_parts(kv: &KeyValue, keep: impl Fn(&str) -> bool) -> Result<Value, ApiError> {
+/// How much of a top-level member [`decode_parts`] decodes.
+pub enum Part<'a> {
+    Skip,
+    Whole,
+    /// Only these of its own members (when it is an object).
+    Members(Vec<&'a str>),
+}
+
+/// The stored object decoded with only `metadata` (without `managedFields`) and what `part`
+/// asks of the other top-level members (what a selector reads: a Pod's `spec.nodeName` for
+/// `spec.nodeName`, not the rest of its spec nor its `status`). No resourceVersion is added.
+pub fn decode_parts<'a>(kv: &KeyValue, part: impl Fn(&str) -> Part<'a>) -> Result<Value, ApiError> {
     let bad = |e: serde_json::Error| ApiError::internal(format!("decoding {}: {e}", kv.key));
     let members: Members = serde_json::from_slice(&kv.value).map_err(bad)?;
+    let only = |raw: &RawValue, keep: &dyn Fn(&str) -> bool| -> Result<Value, ApiError> {
+        let inner: Members = serde_json::from_str(raw.get()).map_err(bad)?;
+        let mut map = Map::new();
+        for (k, v) in inner.0.iter().filter(|(k, _)| keep(k)) {
+            map.insert(k.clone(), serde_json::from_str(v.get()).map_err(bad)?);
+        }
+        Ok(Value::Object(map))
+    };
     let mut obj = Map::with_capacity(members.0.len());
-    for (key, raw) in members.0.iter().filter(|(k, _)| k == "metadata" || keep(k)) {
+    for (key, raw) in &members.0 {
         let value = if key == "metadata" {
-            let meta: Members = serde_json::from_str(raw.get()).map_err(bad)?;
-            let mut map = Map::with_capacity(meta.0.len());
-            for (k, v) in meta.0.iter().filter(|(k, _)| k != "managedFields") {
-                map.insert(k.clone(), serde_json::from_str(v.get()).map_err(bad)?);
-            }
-            Value::Object(map)
+            only(raw, &|k| k != "managedFields")?
         } else {
-            serde_json::from_str(raw.get()).map_err(bad)?
+            match part(key) {
+                Part::Skip => continue,
+                Part::Members(names) if raw.get().starts_with('{') => {
+                    only(raw, &|k| names.contains(&k))?
+                }
+                Part::Whole | Part::Members(_) => serde_json::from_str(raw.get()).map_err(bad)?,
+            }
         };
         obj.insert(key.clone(), value);
     }
@@ -199,13 +216,26 @@ mod tests {
 
     #[test]
     fn decoding_only_some_parts() {
-        let obj = json!({"kind": "Pod", "metadata": {"name": "a", "managedFields": [{"manager": "m"}]}, "spec": {"nodeName": "n"}, "status": {"phase": "Running"}});
+        let obj = json!({"kind": "Pod", "metadata": {"name": "a", "managedFields": [{"manager": "m"}]}, "spec": {"nodeName": "n", "restartPolicy": "Never"}, "status": {"phase": "Running"}});
         assert_eq!(
-            decode_parts(&kv(obj.clone(), 9), |k| k == "spec").unwrap(),
-            json!({"metadata": {"name": "a"}, "spec": {"nodeName": "n"}})
+            decode_parts(&kv(obj.clone(), 9), |k| match k {
+                "spec" => Part::Whole,
+                _ => Part::Skip,
+            })
+            .unwrap(),
+            json!({"metadata": {"name": "a"}, "spec": {"nodeName": "n", "restartPolicy": "Never"}})
         );
         assert_eq!(
-            decode_parts(&kv(obj, 9), |_| false).unwrap(),
+            decode_parts(&kv(obj.clone(), 9), |k| match k {
+                "spec" => Part::Members(vec!["nodeName"]),
+                "kind" => Part::Members(vec!["x"]),
+                _ => Part::Skip,
+            })
+            .unwrap(),
+            json!({"kind": "Pod", "metadata": {"name": "a"}, "spec": {"nodeName": "n"}})
+        );
+        assert_eq!(
+            decode_parts(&kv(obj, 9), |_| Part::Skip).unwrap(),
             json!({"metadata": {"name": "a"}})
         );
     }

@@ -1,10 +1,14 @@
 //! Which objects a list or watch selects: its label and field selectors, parsed once.
 
 use kubelite_api::resources::ResourceInfo;
-use kubelite_api::selector::{FieldSelector, LabelSelector, field_label_error, field_value};
+use kubelite_api::selector::{
+    FieldSelector, LabelSelector, field_label_error, field_sources, field_value,
+};
+use kubelite_store::KeyValue;
 use serde_json::Value;
 
 use crate::meta;
+use crate::rawjson::Part;
 use crate::status::ApiError;
 
 #[derive(Debug, Clone)]
@@ -49,15 +53,36 @@ impl Selection {
             && self.fields.as_ref().is_none_or(FieldSelector::is_empty)
     }
 
-    /// Whether matching reads the top-level member `member` of an object (labels and names are
-    /// in `metadata`, which is always read).
-    pub fn reads(&self, member: &str) -> bool {
-        member == "metadata"
-            || self.fields.as_ref().is_some_and(|f| {
-                f.terms
-                    .iter()
-                    .any(|t| t.field.split('.').next() == Some(member))
-            })
+    /// How much of the top-level member `member` of an object matching reads (labels and
+    /// names are in `metadata`, which is always read).
+    pub fn part(&self, member: &str) -> Part<'_> {
+        if member == "metadata" {
+            return Part::Whole;
+        }
+        let mut names = Vec::new();
+        for term in self.fields.iter().flat_map(|f| &f.terms) {
+            for (m, key) in field_sources(self.kind, &term.field) {
+                match key {
+                    _ if m != member => {}
+                    None => return Part::Whole,
+                    Some(k) => names.push(k),
+                }
+            }
+        }
+        if names.is_empty() {
+            Part::Skip
+        } else {
+            Part::Members(names)
+        }
+    }
+
+    /// Whether the stored object `kv` is selected, decoding only what the selectors read.
+    pub fn selects(&self, kv: &KeyValue) -> Result<bool, ApiError> {
+        if self.is_empty() {
+            return Ok(true);
+        }
+        let view = crate::rawjson::decode_parts(kv, |member| self.part(member))?;
+        Ok(self.matches(&view))
     }
 
     pub fn matches(&self, obj: &Value) -> bool {

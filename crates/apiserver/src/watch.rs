@@ -96,15 +96,6 @@ fn raw_line(event_type: &str, kv: &KeyValue) -> Result<Bytes, ApiError> {
     Ok(Bytes::from(bytes))
 }
 
-/// Whether the stored object `kv` is in `selection`, decoding only what the selectors read.
-fn selected(kv: &KeyValue, selection: &Selection) -> Result<bool, ApiError> {
-    if selection.is_empty() {
-        return Ok(true);
-    }
-    let view = crate::rawjson::decode_parts(kv, |member| selection.reads(member))?;
-    Ok(selection.matches(&view))
-}
-
 /// Maps one store event onto the watch event this watcher sees, if any: its type and the
 /// object as stored, with the revision to show (a deleted object shows the delete's).
 fn classify(
@@ -113,9 +104,9 @@ fn classify(
 ) -> Result<Option<(&'static str, KeyValue)>, ApiError> {
     match event {
         Event::Put { kv, prev } => {
-            let now_in = selected(kv, selection)?;
+            let now_in = selection.selects(kv)?;
             let was_in = match prev {
-                Some(p) => selected(p, selection)?,
+                Some(p) => selection.selects(p)?,
                 None => false,
             };
             Ok(match (prev.is_some(), was_in, now_in) {
@@ -126,7 +117,7 @@ fn classify(
             })
         }
         Event::Delete { prev, revision } => {
-            if !selected(prev, selection)? {
+            if !selection.selects(prev)? {
                 return Ok(None);
             }
             let mut kv = prev.clone();
@@ -255,6 +246,7 @@ pub async fn watch(server: Arc<ApiServer>, req: WatchRequest) -> Result<Response
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rawjson::Part;
 
     fn kv(name: &str, labels: Value, rev: i64) -> KeyValue {
         let obj = json!({"metadata": {"name": name, "namespace": "default", "labels": labels}});
@@ -326,7 +318,9 @@ mod tests {
             prev: Some(pod("", 2)),
         };
         assert!(classify(&elsewhere, &sel).unwrap().is_none());
-        assert!(sel.reads("spec") && sel.reads("metadata") && !sel.reads("status"));
+        assert!(matches!(sel.part("spec"), Part::Members(m) if m == ["nodeName"]));
+        assert!(matches!(sel.part("metadata"), Part::Whole));
+        assert!(matches!(sel.part("status"), Part::Skip));
     }
 
     #[test]

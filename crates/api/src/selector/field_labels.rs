@@ -72,6 +72,20 @@ fn string_at(obj: &Value, pointer: &str) -> String {
         .to_string()
 }
 
+/// What [`field_value`] reads of an object for `field`: top-level members, each whole (`None`)
+/// or only one of its own members, so a caller may decode just those.
+pub fn field_sources<'a>(kind: &str, field: &'a str) -> Vec<(&'a str, Option<&'a str>)> {
+    match (kind, field) {
+        ("Pod", "spec.host") => vec![("spec", Some("nodeName"))],
+        ("Pod", "status.podIP") => vec![("status", Some("podIPs"))],
+        ("Event", "source") => vec![("source", None), ("reportingComponent", None)],
+        _ => match field.split_once('.') {
+            Some((member, rest)) => vec![(member, Some(rest.split('.').next().unwrap_or(rest)))],
+            None => vec![(field, None)],
+        },
+    }
+}
+
 /// The value of a field label on an object, as its registry exposes it to field selectors;
 /// `None` for labels the kind does not expose (they match as `""`).
 pub fn field_value(kind: &str, obj: &Value, field: &str) -> Option<String> {
@@ -186,5 +200,63 @@ mod tests {
         );
         let sel = FieldSelector::parse("spec.nodeName=n1,status.phase!=Failed").unwrap();
         assert!(sel.matches(|f| field_value("Pod", &pod, f)));
+    }
+
+    /// The object with only `metadata` and what `field_sources` names.
+    fn only_sources(kind: &str, obj: &Value, field: &str) -> Value {
+        let mut out = json!({"metadata": obj["metadata"].clone()});
+        for (member, key) in field_sources(kind, field) {
+            match (key, obj.get(member)) {
+                (None, Some(v)) => out[member] = v.clone(),
+                (Some(k), Some(v)) => {
+                    if let Some(inner) = v.get(k) {
+                        out[member][k] = inner.clone();
+                    }
+                }
+                (_, None) => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn sources_are_all_a_value_reads() {
+        let pod = json!({"metadata": {"name": "p", "namespace": "ns"},
+            "spec": {"nodeName": "n1", "restartPolicy": "Never", "hostNetwork": true, "schedulerName": "s", "serviceAccountName": "sa"},
+            "status": {"phase": "Running", "podIPs": [{"ip": "10.1.0.5"}], "nominatedNodeName": "n2"}});
+        let event = json!({"metadata": {"name": "e"}, "involvedObject": {"kind": "Pod", "name": "p"},
+            "reason": "Started", "reportingComponent": "kubelet", "type": "Normal", "source": {}});
+        let node =
+            json!({"metadata": {"name": "n1"}, "spec": {"unschedulable": true}, "status": {}});
+        let service = json!({"metadata": {"name": "s"}, "spec": {"clusterIP": "10.43.0.9", "type": "NodePort"}});
+        let cases = [
+            ("Pod", &pod, "spec.nodeName"),
+            ("Pod", &pod, "spec.host"),
+            ("Pod", &pod, "spec.restartPolicy"),
+            ("Pod", &pod, "spec.schedulerName"),
+            ("Pod", &pod, "spec.serviceAccountName"),
+            ("Pod", &pod, "spec.hostNetwork"),
+            ("Pod", &pod, "status.phase"),
+            ("Pod", &pod, "status.podIP"),
+            ("Pod", &pod, "status.nominatedNodeName"),
+            ("Pod", &pod, "metadata.name"),
+            ("Event", &event, "involvedObject.kind"),
+            ("Event", &event, "involvedObject.name"),
+            ("Event", &event, "source"),
+            ("Event", &event, "reason"),
+            ("Event", &event, "type"),
+            ("Node", &node, "spec.unschedulable"),
+            ("Service", &service, "spec.clusterIP"),
+            ("Service", &service, "spec.type"),
+        ];
+        for (kind, obj, field) in cases {
+            let full = field_value(kind, obj, field);
+            assert!(
+                full.as_deref().is_some_and(|v| !v.is_empty()),
+                "{kind} {field}"
+            );
+            let reduced = only_sources(kind, obj, field);
+            assert_eq!(field_value(kind, &reduced, field), full, "{kind} {field}");
+        }
     }
 }
