@@ -58,17 +58,21 @@ impl Cache {
 
     /// How many unfinished Pods each node runs, by node name.
     pub fn pods_per_node(&self) -> BTreeMap<String, usize> {
-        let mut counts = BTreeMap::new();
-        for pod in self.pods.state() {
+        let pods = self.pods.state();
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for pod in &pods {
             let node = pod.spec.as_ref().and_then(|s| s.node_name.as_deref());
             let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
             if let Some(node) = node.filter(|n| !n.is_empty())
                 && !matches!(phase, Some("Succeeded" | "Failed"))
             {
-                *counts.entry(node.to_string()).or_default() += 1;
+                *counts.entry(node).or_default() += 1;
             }
         }
         counts
+            .into_iter()
+            .map(|(node, n)| (node.to_string(), n))
+            .collect()
     }
 
     /// The keys of the Nodes that have no Pod CIDR yet.
