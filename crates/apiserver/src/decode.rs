@@ -4,7 +4,6 @@
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::discovery::v1 as discovery;
 use kubelite_api::resources::ResourceInfo;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -224,24 +223,100 @@ impl FieldValidation {
     }
 }
 
-fn round_trip<T: DeserializeOwned + Serialize>(obj: &Value) -> Result<Value, String> {
-    let typed = T::deserialize(obj).map_err(|e| e.to_string())?;
-    serde_json::to_value(typed).map_err(|e| e.to_string())
+/// One step of a path into a JSON value.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// The steps of a path `serde_ignored` reports, from the root.
+fn steps(path: &serde_ignored::Path<'_>, out: &mut Vec<Step>) {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => {}
+        Path::Seq { parent, index } => {
+            steps(parent, out);
+            out.push(Step::Index(*index));
+        }
+        Path::Map { parent, key } => {
+            steps(parent, out);
+            out.push(Step::Key(key.clone()));
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => steps(parent, out),
+    }
+}
+
+/// Decodes `obj` as `T`, listing the paths of the members `T` has no field for.
+fn ignored_by<T: DeserializeOwned>(obj: &Value) -> Result<Vec<Vec<Step>>, String> {
+    let mut ignored = Vec::new();
+    let _: T = serde_ignored::deserialize(obj, |path| {
+        let mut path_steps = Vec::new();
+        steps(&path, &mut path_steps);
+        ignored.push(path_steps);
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(ignored)
+}
+
+/// Removes the member at `path` from `obj` unless it is `null` (an unknown null field is
+/// let through, as kube-apiserver's decoder does); whether it was removed.
+fn remove_unless_null(obj: &mut Value, path: &[Step]) -> bool {
+    let Some((Step::Key(last), parents)) = path.split_last() else {
+        return false;
+    };
+    let mut node = obj;
+    for step in parents {
+        let next = match step {
+            Step::Key(k) => node.get_mut(k.as_str()),
+            Step::Index(i) => node.get_mut(*i),
+        };
+        match next {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    let Some(map) = node.as_object_mut() else {
+        return false;
+    };
+    if map.get(last).is_none_or(Value::is_null) {
+        return false;
+    }
+    map.shift_remove(last);
+    true
+}
+
+/// `spec.foo`, `spec.containers[0].bar`.
+fn render(path: &[Step]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
 }
 
 /// Decodes `obj` as the typed kind, drops the fields it does not know (as decoding into
 /// kube-apiserver's types does) and lists them (`spec.foo`, `spec.containers[0].bar`). A value
 /// of the wrong type is a 400, as kube-apiserver's decoder reports it.
 pub fn unknown_fields(r: &ResourceInfo, obj: &mut Value) -> Result<Vec<String>, ApiError> {
-    let typed = match r.kind {
-        "Pod" => round_trip::<core::Pod>(obj),
-        "Service" => round_trip::<core::Service>(obj),
-        "Endpoints" => round_trip::<core::Endpoints>(obj),
-        "Event" => round_trip::<core::Event>(obj),
-        "Namespace" => round_trip::<core::Namespace>(obj),
-        "Node" => round_trip::<core::Node>(obj),
-        "ServiceAccount" => round_trip::<core::ServiceAccount>(obj),
-        "EndpointSlice" => round_trip::<discovery::EndpointSlice>(obj),
+    let ignored = match r.kind {
+        "Pod" => ignored_by::<core::Pod>(obj),
+        "Service" => ignored_by::<core::Service>(obj),
+        "Endpoints" => ignored_by::<core::Endpoints>(obj),
+        "Event" => ignored_by::<core::Event>(obj),
+        "Namespace" => ignored_by::<core::Namespace>(obj),
+        "Node" => ignored_by::<core::Node>(obj),
+        "ServiceAccount" => ignored_by::<core::ServiceAccount>(obj),
+        "EndpointSlice" => ignored_by::<discovery::EndpointSlice>(obj),
         _ => return Ok(Vec::new()),
     }
     .map_err(|e| {
@@ -250,45 +325,11 @@ pub fn unknown_fields(r: &ResourceInfo, obj: &mut Value) -> Result<Vec<String>, 
             r.kind, r.version, r.kind
         ))
     })?;
-    let mut unknown = Vec::new();
-    prune_unknown(obj, &typed, &mut String::new(), &mut unknown);
-    Ok(unknown)
-}
-
-/// Drops from `input` what `known` lacks, listing the dropped fields' paths; `path` is
-/// `input`'s own (restored on return).
-fn prune_unknown(input: &mut Value, known: &Value, path: &mut String, out: &mut Vec<String>) {
-    let len = path.len();
-    match (input, known) {
-        (Value::Object(i), Value::Object(k)) => i.retain(|key, value| {
-            if !path.is_empty() {
-                path.push('.');
-            }
-            path.push_str(key);
-            let keep = match k.get(key) {
-                Some(k) => {
-                    prune_unknown(value, k, path, out);
-                    true
-                }
-                None if value.is_null() => true,
-                None => {
-                    out.push(path.clone());
-                    false
-                }
-            };
-            path.truncate(len);
-            keep
-        }),
-        (Value::Array(i), Value::Array(k)) => {
-            for (idx, (a, b)) in i.iter_mut().zip(k).enumerate() {
-                use std::fmt::Write;
-                let _ = write!(path, "[{idx}]");
-                prune_unknown(a, b, path, out);
-                path.truncate(len);
-            }
-        }
-        _ => {}
-    }
+    Ok(ignored
+        .iter()
+        .filter(|path| remove_unless_null(obj, path))
+        .map(|path| render(path))
+        .collect())
 }
 
 /// The 400 a Strict request gets for unknown fields, or the warnings a Warn request gets.
@@ -333,7 +374,7 @@ mod tests {
         let mut pod = json!({
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "a", "creationTimestamp": null, "labels": {"x": "y"}},
-            "spec": {"containers": [{"name": "c", "image": "i", "colour": "red", "resources": {}}], "bogus": 1},
+            "spec": {"containers": [{"name": "c", "image": "i", "colour": "red", "resources": {}}], "bogus": 1, "ghost": null},
             "status": {}
         });
         assert_eq!(
@@ -342,6 +383,11 @@ mod tests {
                 "spec.containers[0].colour".to_string(),
                 "spec.bogus".to_string()
             ]
+        );
+        assert_eq!(
+            pod["spec"],
+            json!({"containers": [{"name": "c", "image": "i", "resources": {}}], "ghost": null}),
+            "unknown fields dropped, an unknown null let through"
         );
         assert_eq!(
             strict_error(pods(), &["spec.bogus".into()]).message,
