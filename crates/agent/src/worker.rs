@@ -1070,15 +1070,17 @@ impl Worker {
         struct StatusPatch<'a> {
             status: &'a PodStatus,
         }
-        let api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), self.namespace());
-        match api
-            .patch_status(
+        // The answer (the whole Pod) is not decoded: nothing here reads it.
+        let url = <Pod as kube::Resource>::url_path(&(), Some(self.namespace()));
+        let request = kube::core::Request::new(url)
+            .patch_subresource(
+                "status",
                 self.name(),
                 &PatchParams::apply(FIELD_MANAGER),
                 &Patch::Merge(&StatusPatch { status: &computed }),
             )
-            .await
-        {
+            .map_err(kube::Error::BuildRequest)?;
+        match self.ctx.client.request_text(request).await {
             Ok(_) => {
                 self.last_status = Some(computed);
                 Ok(())
