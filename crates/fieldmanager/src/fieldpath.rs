@@ -278,30 +278,44 @@ impl Set {
 
     pub fn union(&self, other: &Set) -> Set {
         let mut out = self.clone();
-        out.members.extend(other.members.iter().cloned());
-        for (pe, set) in &other.children {
-            let merged = match out.children.get(pe) {
-                Some(mine) => mine.union(set),
-                None => set.clone(),
-            };
-            out.children.insert(pe.clone(), merged);
-        }
+        out.extend(other);
         out
     }
 
-    pub fn difference(&self, other: &Set) -> Set {
-        let members = self.members.difference(&other.members).cloned().collect();
-        let mut children = BTreeMap::new();
-        for (pe, set) in &self.children {
-            let d = match other.children.get(pe) {
-                Some(o) => set.difference(o),
-                None => set.clone(),
-            };
-            if !d.is_empty() {
-                children.insert(pe.clone(), d);
+    /// Adds `other`'s paths to this set.
+    pub fn extend(&mut self, other: &Set) {
+        for pe in &other.members {
+            if !self.members.contains(pe) {
+                self.members.insert(pe.clone());
             }
         }
-        Set { members, children }
+        for (pe, set) in &other.children {
+            match self.children.get_mut(pe) {
+                Some(mine) => mine.extend(set),
+                None => {
+                    self.children.insert(pe.clone(), set.clone());
+                }
+            }
+        }
+    }
+
+    pub fn difference(&self, other: &Set) -> Set {
+        let mut out = self.clone();
+        out.subtract(other);
+        out
+    }
+
+    /// Takes `other`'s paths out of this set.
+    pub fn subtract(&mut self, other: &Set) {
+        if !other.members.is_empty() {
+            self.members.retain(|pe| !other.members.contains(pe));
+        }
+        self.children.retain(|pe, set| {
+            if let Some(o) = other.children.get(pe) {
+                set.subtract(o);
+            }
+            !set.is_empty()
+        });
     }
 
     pub fn intersection(&self, other: &Set) -> Set {

@@ -20,6 +20,8 @@ mod schema_table;
 mod typed;
 mod updater;
 
+use std::sync::LazyLock;
+
 use serde_json::{Map, Value};
 
 pub use conflict::{Conflict, conflict_causes, conflict_message};
@@ -60,16 +62,19 @@ const STRIPPED: &[&[&str]] = &[
 ];
 
 fn strip_meta(managed: &mut Managed, id: &ManagerId) {
-    let mut strip = Set::new();
-    for path in STRIPPED {
-        let p: Path = path
-            .iter()
-            .map(|s| PathElement::Field((*s).to_string()))
-            .collect();
-        strip.insert(&p);
-    }
+    static STRIP: LazyLock<Set> = LazyLock::new(|| {
+        let mut strip = Set::new();
+        for path in STRIPPED {
+            let p: Path = path
+                .iter()
+                .map(|s| PathElement::Field((*s).to_string()))
+                .collect();
+            strip.insert(&p);
+        }
+        strip
+    });
     if let Some(vs) = managed.fields.get_mut(id) {
-        vs.set = vs.set.difference(&strip);
+        vs.set.subtract(&STRIP);
         if vs.set.is_empty() {
             managed.fields.remove(id);
         }
@@ -132,7 +137,7 @@ fn tracked_update(
     strip_meta(managed, &current);
     if let Some(mut vs) = managed.fields.remove(&current) {
         if let Some(previous) = managed.fields.get(manager) {
-            vs.set = vs.set.union(&previous.set);
+            vs.set.extend(&previous.set);
         }
         managed.fields.insert(manager.clone(), vs);
         managed.times.insert(manager.clone(), now.to_string());

@@ -154,10 +154,10 @@ pub(crate) struct Comparison {
 
 impl Comparison {
     /// Applies a filter (e.g. dropping reset fields) to all three sets.
-    pub(crate) fn without(mut self, exclude: &dyn Fn(&Set) -> Set) -> Comparison {
-        self.removed = exclude(&self.removed);
-        self.modified = exclude(&self.modified);
-        self.added = exclude(&self.added);
+    pub(crate) fn without(mut self, exclude: &dyn Fn(&mut Set)) -> Comparison {
+        exclude(&mut self.removed);
+        exclude(&mut self.modified);
+        exclude(&mut self.added);
         self
     }
 }

@@ -20,16 +20,13 @@ pub(crate) struct Updater {
 }
 
 impl Updater {
-    fn filter(&self, set: &Set) -> Set {
-        if !self.reset_status {
-            return set.clone();
+    /// Drops `status` from `set` when this update resets it.
+    fn filter(&self, set: &mut Set) {
+        if self.reset_status {
+            let status = PathElement::Field("status".to_string());
+            set.members_mut().remove(&status);
+            set.children_mut().remove(&status);
         }
-        let status = PathElement::Field("status".to_string());
-        let mut exclude = Set::new();
-        exclude.insert(std::slice::from_ref(&status));
-        let mut out = set.difference(&exclude);
-        out.children_mut().remove(&status);
-        out
     }
 
     fn compare(&self, old: &Value, new: &Value) -> Comparison {
@@ -74,13 +71,13 @@ impl Updater {
         }
         for (id, overlap) in conflict_sets {
             if let Some(vs) = managed.fields.get_mut(&id) {
-                vs.set = vs.set.difference(&overlap);
+                vs.set.subtract(&overlap);
             }
         }
         if !cmp.removed.is_empty() {
             for (id, vs) in managed.fields.iter_mut() {
                 if id != workflow {
-                    vs.set = vs.set.difference(&cmp.removed);
+                    vs.set.subtract(&cmp.removed);
                 }
             }
         }
@@ -99,16 +96,15 @@ impl Updater {
         let Ok(cmp) = self.update(old, new, managed, manager, true) else {
             return;
         };
-        let previous = managed
+        let mut set = managed
             .fields
             .get(manager)
             .map(|vs| vs.set.clone())
             .unwrap_or_default();
-        let set = previous
-            .difference(&cmp.removed)
-            .union(&cmp.modified)
-            .union(&cmp.added);
-        let set = self.filter(&set);
+        set.subtract(&cmp.removed);
+        set.extend(&cmp.modified);
+        set.extend(&cmp.added);
+        self.filter(&mut set);
         if set.is_empty() {
             managed.fields.remove(manager);
         } else {
@@ -133,8 +129,8 @@ impl Updater {
     ) -> Result<Option<Value>, crate::ApplyError> {
         let merged = merge(Some(live), Some(config), self.root).unwrap_or(Value::Null);
         let last = managed.fields.get(manager).map(|vs| vs.set.clone());
-        let set = to_field_set(config, self.root, true).map_err(crate::ApplyError::Invalid)?;
-        let set = self.filter(&set);
+        let mut set = to_field_set(config, self.root, true).map_err(crate::ApplyError::Invalid)?;
+        self.filter(&mut set);
         let vs = VersionedSet {
             set,
             api_version: self.api_version.clone(),
