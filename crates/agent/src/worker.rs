@@ -146,12 +146,36 @@ pub(crate) async fn run(
         } else {
             Duration::from_secs(1)
         };
-        tokio::select! {
-            _ = rx.changed() => {}
-            _ = tokio::time::sleep(tick) => {}
-            _ = shutdown.cancelled() => {}
+        let next_sync = Instant::now() + tick;
+        loop {
+            tokio::select! {
+                changed = rx.changed() => {
+                    if changed.is_err() || differs_semantically(rx.borrow().as_ref(), &worker.pod) {
+                        break;
+                    }
+                    // Only the status changed (this agent's own write, seen back): taken in,
+                    // but it is no reason to sync, as kubelet's pod config does not count it
+                    // as an update.
+                    if let Some(pod) = rx.borrow_and_update().clone() {
+                        worker.pod = pod;
+                    }
+                }
+                _ = tokio::time::sleep_until(next_sync) => break,
+                _ = shutdown.cancelled() => break,
+            }
         }
     }
+}
+
+/// Whether `new` differs from `old` in what the agent acts on (kubelet's
+/// `podsDifferSemantically`): spec, labels, deletion; a deleted pod always differs.
+fn differs_semantically(new: Option<&Pod>, old: &Pod) -> bool {
+    let Some(new) = new else { return true };
+    new.metadata.uid != old.metadata.uid
+        || new.spec != old.spec
+        || new.metadata.labels != old.metadata.labels
+        || new.metadata.deletion_timestamp != old.metadata.deletion_timestamp
+        || new.metadata.deletion_grace_period_seconds != old.metadata.deletion_grace_period_seconds
 }
 
 fn to_timestamp(t: SystemTime) -> Timestamp {
@@ -1170,5 +1194,38 @@ impl Worker {
             Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => {}
             Err(e) => tracing::warn!(pod = %self.key(), "delete: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(v: serde_json::Value) -> Pod {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn status_writes_are_no_reason_to_sync() {
+        let old = pod(serde_json::json!({
+            "metadata": {"name": "p", "uid": "u", "resourceVersion": "5", "labels": {"a": "1"}},
+            "spec": {"containers": [{"name": "c", "image": "i"}]},
+            "status": {"phase": "Pending"},
+        }));
+        let mut echo = old.clone();
+        echo.metadata.resource_version = Some("6".into());
+        echo.status.as_mut().unwrap().phase = Some("Running".into());
+        assert!(!differs_semantically(Some(&echo), &old));
+
+        let mut relabelled = old.clone();
+        relabelled.metadata.labels = None;
+        assert!(differs_semantically(Some(&relabelled), &old));
+        let mut deleting = old.clone();
+        deleting.metadata.deletion_grace_period_seconds = Some(30);
+        assert!(differs_semantically(Some(&deleting), &old));
+        let mut respecced = old.clone();
+        respecced.spec.as_mut().unwrap().containers[0].image = Some("j".into());
+        assert!(differs_semantically(Some(&respecced), &old));
+        assert!(differs_semantically(None, &old), "a deleted pod");
     }
 }
