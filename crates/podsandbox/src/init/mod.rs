@@ -106,7 +106,13 @@ pub(crate) fn init_main(args: impl IntoIterator<Item = OsString>, builtins: Buil
     // SAFETY: the process is single-threaded (checked above), so the child may run any code.
     match unsafe { fork() } {
         Err(e) => fail(&format!("fork: {e}")),
-        Ok(ForkResult::Parent { child }) => std::process::exit(stage0(&layout, &proc_root, child)),
+        Ok(ForkResult::Parent { child }) => {
+            let code = stage0(&layout, &proc_root, child);
+            // SAFETY: `_exit` only ends the process. Stage 0 has nothing to flush (its one
+            // line is written whole); libc's exit handlers would only copy-on-write pages it
+            // shares with the zygote.
+            unsafe { libc::_exit(code) }
+        }
         Ok(ForkResult::Child) => drop(proc_root),
     }
     if nix::unistd::getpid().as_raw() != 1 {
