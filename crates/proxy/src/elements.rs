@@ -113,11 +113,13 @@ impl Elements {
             .collect()
     }
 
-    /// Keys claimed by more than one Service, with the claimants (for a warning).
+    /// Keys claimed by more than one Service with different values, with the claimants (for a
+    /// warning). Claims that agree (two Services with one endpoint IP in `@hairpin-ips`, a set
+    /// whose elements carry no value) are no conflict: whoever wins, nftables holds the same.
     pub fn conflicts(&self) -> impl Iterator<Item = (&(Container, Key), Vec<&ServiceName>)> {
         self.claims
             .iter()
-            .filter(|(_, c)| c.len() > 1)
+            .filter(|(_, c)| c.iter().any(|(_, v)| *v != c[0].1))
             .map(|(k, c)| (k, c.iter().map(|(name, _)| name).collect()))
     }
 }
@@ -184,6 +186,26 @@ mod tests {
         assert_eq!(changes[0].new, None);
         let left: Vec<_> = e.effective().map(|(k, _)| *k).collect();
         assert_eq!(left, vec![key(9090)]);
+    }
+
+    #[test]
+    fn agreeing_claims_are_no_conflict() {
+        let hairpin = (
+            Container::Set(crate::model::Set::HairpinIps),
+            Key::IpPair(Ipv4Addr::new(10, 42, 0, 1), Ipv4Addr::new(10, 42, 0, 1)),
+        );
+        let one = BTreeMap::from([(hairpin, Value::None)]);
+        let a = ServiceName::new("default", "kubernetes");
+        let b = ServiceName::new("kube-system", "kube-dns");
+        let e = Elements::of([(&a, &one), (&b, &one)]);
+        assert_eq!(e.conflicts().count(), 0);
+        assert_eq!(e.effective().count(), 1);
+        let c = ServiceName::new("ns", "c");
+        let other = claims(&[(8080, "c")]);
+        let d = ServiceName::new("ns", "d");
+        let e = Elements::of([(&c, &other), (&d, &claims(&[(8080, "d")]))]);
+        let conflicts: Vec<_> = e.conflicts().map(|(_, names)| names.len()).collect();
+        assert_eq!(conflicts, [2]);
     }
 
     #[test]
