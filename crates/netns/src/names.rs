@@ -10,6 +10,9 @@ use crate::error::{Error, Result};
 /// Name of the pod's interface inside its network namespace.
 pub const POD_INTERFACE: &str = "eth0";
 
+/// Its index: the first after `lo`'s in the pod's new namespace, asked for when it is created.
+pub(crate) const POD_INTERFACE_INDEX: u32 = 2;
+
 const HOST_VETH_PREFIX: &str = "veth";
 
 /// Checks that `uid` is safe as a file name (Kubernetes UIDs are UUIDs, which always pass).

@@ -8,12 +8,13 @@ use std::os::fd::AsRawFd as _;
 use std::path::PathBuf;
 
 use rtnetlink::packet_route::link::{
-    InfoBridgePort, InfoData, InfoKind, InfoPortData, InfoPortKind, InfoVeth, LinkAttribute,
+    AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoBridgePort, InfoData, InfoKind, InfoPortData,
+    InfoPortKind, InfoVeth, LinkAttribute,
 };
 use rtnetlink::{LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 
 use crate::error::{Error, Result};
-use crate::names::{POD_INTERFACE, host_veth_name, netns_path, validate_uid};
+use crate::names::{POD_INTERFACE, POD_INTERFACE_INDEX, host_veth_name, netns_path, validate_uid};
 use crate::netlink::{Netlink, is_exists};
 use crate::netns;
 use crate::node::NodeNetwork;
@@ -78,15 +79,18 @@ impl NodeNetwork {
         self.attach_host_side(&sandbox.host_veth).await
     }
 
-    /// Adds the veth pair, both ends down, the peer as `eth0` in the pod's namespace. One TX
-    /// and one RX queue each, given explicitly: otherwise veth makes one per CPU and then cuts
-    /// them to one, each cut waiting for an RCU grace period under the RTNL lock.
+    /// Adds the veth pair, both ends down (veth cannot open an end before the pair is linked),
+    /// the peer as `eth0` in the pod's namespace with index [`POD_INTERFACE_INDEX`] (the new
+    /// namespace holds only `lo`), so the pod side needs no lookup. One TX and one RX queue each, given
+    /// explicitly: otherwise veth makes one per CPU and then cuts them to one, each cut waiting
+    /// for an RCU grace period under the RTNL lock.
     async fn add_veth(&self, sandbox: &SandboxNet) -> Result<()> {
         let mtu = self.config.mtu;
         let ns_file = fs::File::open(&sandbox.netns_path)
             .map_err(|e| Error::io("open", &sandbox.netns_path, e))?;
         let veth = || {
             let peer = LinkUnspec::new_with_name(POD_INTERFACE)
+                .index(POD_INTERFACE_INDEX)
                 .mtu(mtu)
                 .append_extra_attribute(LinkAttribute::NumTxQueues(1))
                 .append_extra_attribute(LinkAttribute::NumRxQueues(1))
@@ -116,13 +120,19 @@ impl NodeNetwork {
 
     /// Turns on hairpin mode on the bridge port and brings the host end up, once the pod end is
     /// up: the carrier comes on at once, and the kernel never deactivates a link that is up
-    /// without carrier (another RCU grace period under the RTNL lock).
+    /// without carrier (another RCU grace period under the RTNL lock). The host end, a bridge
+    /// port, gets no IPv6 link-local address (address generation off before it goes up, in the
+    /// hairpin message; the kernel takes it only for an existing link): nothing addresses a
+    /// bridge port, and each such address costs duplicate address detection and MLD reports.
     async fn attach_host_side(&self, host_veth: &str) -> Result<()> {
         let handle = self.host.handle();
         let hairpin = LinkUnspec::new_with_name(host_veth)
             .set_port_kind(InfoPortKind::Bridge)
             .set_port_data(InfoPortData::BridgePort(vec![InfoBridgePort::HairpinMode(
                 true,
+            )]))
+            .append_extra_attribute(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
+                vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::None)],
             )]))
             .build();
         handle
@@ -153,11 +163,8 @@ async fn configure_pod_side(
         .execute()
         .await
         .map_err(|e| Error::netlink("set lo up", e))?;
-    let eth0 = pod
-        .link_by_name(POD_INTERFACE)
-        .await?
-        .map(|link| link.header.index)
-        .ok_or_else(|| Error::LinkMissing(POD_INTERFACE.to_owned()))?;
+    // `eth0` got its index at creation (`add_veth`).
+    let eth0 = POD_INTERFACE_INDEX;
     handle
         .address()
         .add(eth0, IpAddr::V4(ip), prefix_len)

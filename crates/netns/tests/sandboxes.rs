@@ -168,6 +168,18 @@ fn assert_configured(sandbox: &SandboxNet) {
         &["ip", "-o", "link", "show", "dev", "lo"],
     );
     assert!(lo.contains("UP"), "{lo}");
+    // The pod keeps its IPv6 link-local address (as with a CNI bridge); the bridge port has
+    // none.
+    let inet6 = in_netns(
+        &sandbox.netns_path,
+        &["ip", "-6", "-o", "addr", "show", "dev", "eth0"],
+    );
+    assert!(inet6.contains("inet6 fe80::"), "{inet6}");
+    let host_inet6 = sh(
+        "ip",
+        &["-6", "-o", "addr", "show", "dev", &sandbox.host_veth],
+    );
+    assert_eq!(host_inet6, "");
     let port = sh("bridge", &["-d", "link", "show", "dev", &sandbox.host_veth]);
     assert!(
         port.contains(&format!("master {BRIDGE}")) && port.contains("hairpin on"),
