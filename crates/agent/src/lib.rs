@@ -234,7 +234,11 @@ async fn run_node(
         services,
         zygote: kubelite_podsandbox::Zygote::new(
             &config.program,
-            vec![POD_ZYGOTE_SUBCOMMAND.into()],
+            vec![
+                POD_ZYGOTE_SUBCOMMAND.into(),
+                "--netns-dir".into(),
+                kubelite_netns::netns_dir(&ctx::run_dir(&config)).into(),
+            ],
         ),
         recorder: events::Recorder::new(client.clone(), name.clone()),
         dns: NodeDns {

@@ -59,7 +59,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let _program = args.next();
     if let Some(subcommand) = args.next().and_then(|a| a.into_string().ok()) {
         if subcommand == kubelite_agent::POD_ZYGOTE_SUBCOMMAND {
-            kubelite_podsandbox::zygote_main(images::run);
+            kubelite_podsandbox::zygote_main(args.collect(), images::run);
         }
         if let Some(code) = images::dispatch(&subcommand, args.collect()) {
             return Ok(code);

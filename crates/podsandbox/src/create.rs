@@ -3,7 +3,7 @@
 //! the pod's network namespace and new UTS, IPC, mount and PID namespaces and a session of its
 //! own itself (see [`crate::init`]), and has no parent-death signal, so it outlives the agent.
 
-use std::fs::{self, DirBuilder, OpenOptions};
+use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::DirBuilderExt as _;
 use std::path::PathBuf;
@@ -90,11 +90,13 @@ async fn spawn_init(spec: &SandboxSpec, layout: &Layout, zygote: &Zygote) -> Res
             op: "pipe for the pod init's handshake",
             source,
         })?;
+    let netns = File::open(&spec.netns_path).map_err(|e| Error::io("open", &spec.netns_path, e))?;
     zygote
         .fork_init(
-            &init_args(&layout.dir, &spec.hostname, &spec.netns_path),
+            &init_args(&layout.dir, &spec.hostname),
             handshake_tx,
             log.into(),
+            netns.into(),
         )
         .await
         .map_err(|e| Error::io("start pod init in", &layout.dir, e))?;

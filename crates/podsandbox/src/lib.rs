@@ -6,11 +6,13 @@
 //! - **Namespaces.** A pod has network (made by `kubelite-netns`, joined here), UTS, IPC, mount
 //!   and PID namespaces. [`create`] asks the agent's [`Zygote`] (a single-threaded kubelite
 //!   process started once, `kubelite pod-zygote`) to fork the init; the init calls `setsid`,
-//!   `setns(netns)` and `unshare(UTS|IPC|NS|PID)` itself, so no agent thread ever changes
-//!   namespace and no pod costs an exec. The init forks once so that its child is PID 1 of the
+//!   `setns(netns)` (a descriptor the agent passed through the zygote) and
+//!   `unshare(UTS|IPC|NS|PID)` itself, so no agent thread ever changes namespace and no pod
+//!   costs an exec. The zygote has a mount namespace of its own, a recursive slave of the
+//!   node's without the node's netns directory, which each init's is a copy of. The init forks once so that its child is PID 1 of the
 //!   new PID namespace ("stage 0" records that child's PID and start time in `init.json` and
 //!   exits).
-//! - **The init** (PID 1) makes `/` a recursive slave mount, bind-mounts the pod's
+//! - **The init** (PID 1) bind-mounts the pod's
 //!   `resolv.conf` and `hosts` over `/etc/resolv.conf` and `/etc/hosts`, mounts a fresh `/proc`,
 //!   sets the hostname, and serves the control socket `<state_dir>/<uid>/init.sock`. It starts
 //!   containers (each in its own process group, stdout and stderr appended to log files;

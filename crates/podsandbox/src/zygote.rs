@@ -5,9 +5,18 @@
 //! copy of its few page tables.
 //!
 //! The agent and the zygote share a `SOCK_SEQPACKET` socketpair (the zygote's stdin). A request
-//! is one message: the init's arguments, NUL-separated, with two file descriptors (stdout and
-//! stderr for the new process). The zygote forks; the child points its stdio at them and runs
-//! the pod init ([`crate::init`]), as a freshly exec'd process would. There is no reply, so the
+//! is one message: the init's arguments, NUL-separated, with three file descriptors (stdout and
+//! stderr for the new process, and the pod's network namespace). The zygote forks; the child
+//! points its stdio at them and runs the pod init ([`crate::init`]), as a freshly exec'd
+//! process would.
+//!
+//! The zygote lives in a mount namespace of its own, a recursive slave of the node's (mounts
+//! inside never reach the node; unmounts on the node still propagate in), from which the
+//! node's netns directory (`--netns-dir`: every pod's network namespace is a bind mount in it)
+//! is detached at start. Each init's new mount namespace is a copy of the zygote's, so it
+//! never holds (or pins) other pods' network namespaces, and starting N pods copies N small
+//! mount tables, not N tables growing with every pod; that is also why the init gets its
+//! network namespace as a descriptor, not as a path. There is no reply, so the
 //! agent can send many requests while the zygote waits for a CPU: everything the agent learns
 //! comes through the stdout it passed (the init's handshake; the zygote's own `error: …` if the
 //! fork failed; the end of the pipe if the zygote died first). The zygote ignores `SIGCHLD`, so
@@ -21,6 +30,9 @@ use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use nix::errno::Errno;
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::sched::{CloneFlags, unshare};
 use nix::sys::signal::{SigHandler, Signal, signal};
 use nix::sys::socket::{
     AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType, recvmsg,
@@ -61,14 +73,15 @@ impl Zygote {
         }
     }
 
-    /// Has the zygote fork a pod init running `init_main(args)` with `stdout` and `stderr`.
-    /// Returns once the request is sent; the outcome arrives on `stdout`. A zygote found dead
-    /// is started again, once.
+    /// Has the zygote fork a pod init running `init_main(args)` with `stdout` and `stderr`, in
+    /// network namespace `netns`. Returns once the request is sent; the outcome arrives on
+    /// `stdout`. A zygote found dead is started again, once.
     pub(crate) async fn fork_init(
         &self,
         args: &[OsString],
         stdout: OwnedFd,
         stderr: OwnedFd,
+        netns: OwnedFd,
     ) -> io::Result<()> {
         if args.iter().map(|a| a.len() + 1).sum::<usize>() > MAX_REQUEST {
             return Err(io::Error::new(
@@ -87,7 +100,7 @@ impl Zygote {
             request.extend_from_slice(arg.as_bytes());
             request.push(0);
         }
-        let fds = [stdout.as_raw_fd(), stderr.as_raw_fd()];
+        let fds = [stdout.as_raw_fd(), stderr.as_raw_fd(), netns.as_raw_fd()];
         let mut conn = self.conn.lock().await;
         let mut retried = false;
         loop {
@@ -142,12 +155,25 @@ impl Conn {
     }
 }
 
-/// The body of the hidden `pod-zygote` subcommand: serves fork requests on stdin until the
-/// agent closes it; each init's spare may run one of `builtins` (see [`Builtins`]). Never
-/// returns. Must be called before the process starts any thread.
-pub fn zygote_main(builtins: Builtins) -> ! {
+/// The body of the hidden `pod-zygote` subcommand, given the arguments after it
+/// (`[--netns-dir DIR]`): serves fork requests on stdin until the agent closes it; each init's
+/// spare may run one of `builtins` (see [`Builtins`]). Never returns. Must be called before the
+/// process starts any thread.
+pub fn zygote_main(args: Vec<OsString>, builtins: Builtins) -> ! {
     // SAFETY: stdin is the zygote's end of the socketpair (see `Conn::start`), owned from here.
     let socket = unsafe { OwnedFd::from_raw_fd(0) };
+    let netns_dir = match args.as_slice() {
+        [] => None,
+        [flag, dir] if flag == "--netns-dir" => Some(PathBuf::from(dir)),
+        _ => {
+            eprintln!("pod-zygote: unexpected arguments {args:?}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = own_mounts(netns_dir.as_deref()) {
+        eprintln!("pod-zygote: {e}");
+        std::process::exit(1);
+    }
     // SAFETY: no handler is installed; the kernel reaps the children.
     if let Err(e) = unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) } {
         eprintln!("pod-zygote: ignore SIGCHLD: {e}");
@@ -164,14 +190,14 @@ pub fn zygote_main(builtins: Builtins) -> ! {
                 std::process::exit(1);
             }
         };
-        // A request without its two descriptors has nobody to answer to.
-        if let Ok([stdout, stderr]) = <[OwnedFd; 2]>::try_from(fds) {
+        // A request without its three descriptors has nobody to answer to.
+        if let Ok([stdout, stderr, netns]) = <[OwnedFd; 3]>::try_from(fds) {
             let args = buf[..len]
                 .split(|&b| b == 0)
                 .filter(|a| !a.is_empty())
                 .map(|a| OsString::from_vec(a.to_vec()))
                 .collect();
-            fork_init(stdout, stderr, args, builtins);
+            fork_init(stdout, stderr, netns, args, builtins);
         }
     }
 }
@@ -197,14 +223,42 @@ pub(crate) fn receive(fd: RawFd, buf: &mut [u8]) -> nix::Result<(usize, Vec<Owne
         .flags
         .intersects(MsgFlags::MSG_TRUNC | MsgFlags::MSG_CTRUNC)
     {
-        // Senders never send more than fits (`MAX_REQUEST` bytes and two descriptors here).
+        // Senders never send more than fits (`MAX_REQUEST` bytes and three descriptors here).
         return Err(nix::Error::EMSGSIZE);
     }
     Ok((msg.bytes, fds))
 }
 
+/// The zygote's own mount namespace (see the module documentation): a recursive slave copy of
+/// the node's, without `netns_dir`. Needs a single thread.
+fn own_mounts(netns_dir: Option<&Path>) -> Result<(), String> {
+    unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("unshare the mount namespace: {e}"))?;
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_SLAVE | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .map_err(|e| format!("make / a slave mount: {e}"))?;
+    let Some(dir) = netns_dir else {
+        return Ok(());
+    };
+    match umount2(dir, MntFlags::MNT_DETACH) {
+        // Not a mount point (or not there yet): nothing to detach.
+        Ok(()) | Err(Errno::EINVAL | Errno::ENOENT) => Ok(()),
+        Err(e) => Err(format!("detach {}: {e}", dir.display())),
+    }
+}
+
 /// Forks the init. In the parent, a failed fork is reported on the request's stdout.
-fn fork_init(stdout: OwnedFd, stderr: OwnedFd, args: Vec<OsString>, builtins: Builtins) {
+fn fork_init(
+    stdout: OwnedFd,
+    stderr: OwnedFd,
+    netns: OwnedFd,
+    args: Vec<OsString>,
+    builtins: Builtins,
+) {
     // SAFETY: the zygote is single-threaded, so the child may run any code.
     match unsafe { fork() } {
         Ok(ForkResult::Parent { .. }) => {}
@@ -227,7 +281,7 @@ fn fork_init(stdout: OwnedFd, stderr: OwnedFd, args: Vec<OsString>, builtins: Bu
                 eprintln!("pod-zygote: child stdio: {e}");
                 std::process::exit(1);
             }
-            crate::init::init_main(args, builtins)
+            crate::init::init_main(args, netns, builtins)
         }
     }
 }

@@ -47,7 +47,7 @@ const HOSTS: &str = "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1
 fn main() {
     let args: Vec<OsString> = std::env::args_os().collect();
     match args.get(1).and_then(|a| a.to_str()) {
-        Some("pod-zygote") => kubelite_podsandbox::zygote_main(builtins),
+        Some("pod-zygote") => kubelite_podsandbox::zygote_main(args[2..].to_vec(), builtins),
         Some(builtin @ "test-builtin") => {
             let code = builtins(builtin, args[2..].to_vec()).unwrap();
             std::process::exit(i32::from(code))
@@ -188,19 +188,57 @@ fn run_all(args: &[OsString]) {
     }
 }
 
-/// A state directory and a bare network namespace, inside the case's namespaces.
+/// A state directory and a bare network namespace, inside the case's namespaces. The
+/// namespace is bind-mounted in a shared tmpfs, as the agent's netns directory is, which the
+/// zygote is told to leave out of the pods' mounts.
 struct Fixture {
     _tmp: tempfile::TempDir,
     state_dir: PathBuf,
     netns: PathBuf,
     zygote: Zygote,
+    /// The netns directory's tmpfs, unmounted on drop by the fixture that mounted it.
+    netns_mount: Option<PathBuf>,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.netns_mount {
+            nix::mount::umount2(dir, nix::mount::MntFlags::MNT_DETACH).unwrap();
+        }
+    }
+}
+
+/// A zygote that hides `netns_dir` from the pods, as the agent's does.
+fn zygote(netns_dir: &Path) -> Zygote {
+    Zygote::new(
+        &std::env::current_exe().unwrap(),
+        vec!["pod-zygote".into(), "--netns-dir".into(), netns_dir.into()],
+    )
 }
 
 impl Fixture {
     fn new() -> Fixture {
         let tmp = tempfile::tempdir().unwrap();
         let state_dir = tmp.path().join("pods");
-        let netns = tmp.path().join("netns");
+        let netns_dir = tmp.path().join("netns");
+        fs::create_dir(&netns_dir).unwrap();
+        nix::mount::mount(
+            Some("tmpfs"),
+            &netns_dir,
+            Some("tmpfs"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        )
+        .unwrap();
+        nix::mount::mount(
+            None::<&str>,
+            &netns_dir,
+            None::<&str>,
+            nix::mount::MsFlags::MS_SHARED,
+            None::<&str>,
+        )
+        .unwrap();
+        let netns = netns_dir.join("pod");
         fs::write(&netns, "").unwrap();
         let target = netns.clone();
         std::thread::spawn(move || {
@@ -219,8 +257,9 @@ impl Fixture {
         Fixture {
             _tmp: tmp,
             state_dir,
+            zygote: zygote(&netns_dir),
             netns,
-            zygote: Zygote::new(&std::env::current_exe().unwrap(), vec!["pod-zygote".into()]),
+            netns_mount: Some(netns_dir),
         }
     }
 
@@ -385,6 +424,15 @@ async fn identity(f: &Fixture) {
         host_hostname
     );
     assert_eq!(fs::read_to_string("/etc/hosts").unwrap(), host_hosts);
+    // The node's netns directory is not among the pod's mounts; it is among the node's.
+    let netns_dir = f.netns.parent().unwrap().to_str().unwrap();
+    let mounts = run(&sandbox, &["cat", "/proc/self/mountinfo"], b"")
+        .await
+        .stdout;
+    assert!(mounts.contains(" /etc/hosts "), "{mounts}");
+    assert!(!mounts.contains(netns_dir), "{mounts}");
+    let node_mounts = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(node_mounts.contains(netns_dir), "{node_mounts}");
 
     let script = "for d in /proc/[0-9]*; do echo \"${d#/proc/} $(cat $d/comm)\"; done";
     let ps = run(&sandbox, &["sh", "-c", script], b"").await.stdout;
@@ -606,7 +654,8 @@ fn agent_child(state_dir: &Path, netns: &Path) {
             _tmp: tmp,
             state_dir: state_dir.into(),
             netns: netns.into(),
-            zygote: Zygote::new(&std::env::current_exe().unwrap(), vec!["pod-zygote".into()]),
+            zygote: zygote(netns.parent().unwrap()),
+            netns_mount: None,
         };
         let sandbox = f.create("readopt").await.unwrap();
         let mut exits = sandbox.wait_exit().await.unwrap();

@@ -4,7 +4,8 @@
 //! namespaces between `fork` and `exec`) would copy its page tables each time; exec'ing the
 //! kubelite binary for every pod costs a dynamic load and glibc's start. So the single-threaded
 //! zygote forks, and its child, the init, starts a session of its own, joins the pod's network
-//! namespace and unshares fresh UTS, IPC, mount and PID namespaces. A new PID namespace only
+//! namespace (a descriptor the agent passed) and unshares fresh UTS, IPC, mount and PID
+//! namespaces. A new PID namespace only
 //! applies to children, so it then forks once more: the parent ("stage 0") records the child's
 //! PID and start time in `init.json` and exits; the child is PID 1 of the pod. PID 1 sets up the
 //! mounts and hostname ([`setup`]), forks the spare that may become its first container
@@ -12,7 +13,7 @@
 //! the agent; failures print `error: <text>` instead), points its stdio at `init.log` and
 //! serves ([`server`]) until the pod is stopped.
 //!
-//! Arguments: `--dir <state_dir>/<uid> --hostname <name> --netns <path>`.
+//! Arguments: `--dir <state_dir>/<uid> --hostname <name>`.
 
 mod builtin;
 mod console;
@@ -23,6 +24,7 @@ mod supervisor;
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
+use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 
@@ -37,15 +39,12 @@ use crate::record::InitRecord;
 struct InitArgs {
     dir: PathBuf,
     hostname: String,
-    /// Where the pod's network namespace is mounted.
-    netns: PathBuf,
 }
 
 impl InitArgs {
     fn parse(args: impl IntoIterator<Item = OsString>) -> Result<InitArgs, String> {
         let mut dir = None;
         let mut hostname = None;
-        let mut netns = None;
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
             let value = args
@@ -53,7 +52,6 @@ impl InitArgs {
                 .ok_or_else(|| format!("{flag:?} needs a value"))?;
             match flag.to_str() {
                 Some("--dir") => dir = Some(PathBuf::from(value)),
-                Some("--netns") => netns = Some(PathBuf::from(value)),
                 Some("--hostname") => {
                     hostname = Some(
                         value
@@ -67,35 +65,36 @@ impl InitArgs {
         Ok(InitArgs {
             dir: dir.ok_or("missing --dir")?,
             hostname: hostname.ok_or("missing --hostname")?,
-            netns: netns.ok_or("missing --netns")?,
         })
     }
 }
 
 /// The arguments [`crate::create`] has the zygote pass to [`init_main`].
-pub(crate) fn init_args(dir: &Path, hostname: &str, netns: &Path) -> Vec<OsString> {
+pub(crate) fn init_args(dir: &Path, hostname: &str) -> Vec<OsString> {
     vec![
         "--dir".into(),
         dir.as_os_str().to_owned(),
         "--hostname".into(),
         hostname.into(),
-        "--netns".into(),
-        netns.as_os_str().to_owned(),
     ]
 }
 
 pub use builtin::Builtins;
 use builtin::Spare;
 
-/// Runs the pod init with `args` (see [`init_args`]); a first container that is one of
+/// Runs the pod init with `args` (see [`init_args`]) in network namespace `netns`; a first container that is one of
 /// `builtins` becomes a spare forked before the runtime ([`builtin`]). Never returns. Must be called in a single-threaded process (the zygote's child,
 /// before it builds a tokio runtime): it forks.
-pub(crate) fn init_main(args: impl IntoIterator<Item = OsString>, builtins: Builtins) -> ! {
+pub(crate) fn init_main(
+    args: impl IntoIterator<Item = OsString>,
+    netns: OwnedFd,
+    builtins: Builtins,
+) -> ! {
     let args = match InitArgs::parse(args) {
         Ok(args) => args,
         Err(message) => fail(&format!("pod init: {message}")),
     };
-    if let Err(message) = single_threaded().and_then(|()| enter_new_namespaces(&args.netns)) {
+    if let Err(message) = single_threaded().and_then(|()| enter_new_namespaces(netns)) {
         fail(&message);
     }
     let layout = Layout::at(args.dir);
@@ -118,7 +117,7 @@ pub(crate) fn init_main(args: impl IntoIterator<Item = OsString>, builtins: Buil
     if nix::unistd::getpid().as_raw() != 1 {
         fail("pod-init must be started in a new PID namespace");
     }
-    if let Err(message) = setup::enter_pod(&layout, &args.hostname, &args.netns) {
+    if let Err(message) = setup::enter_pod(&layout, &args.hostname) {
         fail(&message);
     }
     // Before the runtime exists, while the process is single-threaded and clean.
@@ -196,13 +195,13 @@ fn fail(message: &str) -> ! {
     std::process::exit(1)
 }
 
-/// A session of its own, the pod's network namespace (mounted at `netns`), and new UTS, IPC,
-/// mount and PID namespaces (the last one for the children). Needs a single thread.
-fn enter_new_namespaces(netns: &Path) -> Result<(), String> {
+/// A session of its own, the pod's network namespace, and new UTS, IPC, mount and PID
+/// namespaces (the last one for the children). Needs a single thread.
+fn enter_new_namespaces(netns: OwnedFd) -> Result<(), String> {
     nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
-    let file = File::open(netns).map_err(|e| format!("open {}: {e}", netns.display()))?;
-    setns(&file, CloneFlags::CLONE_NEWNET)
-        .map_err(|e| format!("join network namespace {}: {e}", netns.display()))?;
+    setns(&netns, CloneFlags::CLONE_NEWNET)
+        .map_err(|e| format!("join the pod's network namespace: {e}"))?;
+    drop(netns);
     unshare(
         CloneFlags::CLONE_NEWUTS
             | CloneFlags::CLONE_NEWIPC
@@ -235,18 +234,17 @@ mod tests {
 
     #[test]
     fn args() {
-        let ok = init_args(Path::new("/s/u1"), "web-0", Path::new("/run/netns/u1"));
+        let ok = init_args(Path::new("/s/u1"), "web-0");
         assert_eq!(
             InitArgs::parse(ok),
             Ok(InitArgs {
                 dir: "/s/u1".into(),
                 hostname: "web-0".into(),
-                netns: "/run/netns/u1".into(),
             })
         );
         let cases: [(&[&str], &str); 4] = [
             (&["--dir", "/s"], "missing --hostname"),
-            (&["--dir", "/s", "--hostname", "h"], "missing --netns"),
+            (&["--hostname", "h"], "missing --dir"),
             (&["--dir"], "\"--dir\" needs a value"),
             (&["--x", "1"], "unknown argument \"--x\""),
         ];
