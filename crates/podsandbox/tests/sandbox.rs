@@ -973,11 +973,19 @@ async fn zygote_restart_and_exit(f: &Fixture) {
     let old = zygotes();
     assert_eq!(old.len(), 1, "{old:?}");
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(old[0]), Signal::SIGKILL).unwrap();
-    let gone = || zygotes().is_empty();
-    wait_until(ZYGOTE_WAIT, gone, || {
+    // Dead means a zombie or reaped: a dying process loses its memory (and its command line)
+    // before it closes its files, and a request sent before that would be lost with its socket.
+    let dead = || {
+        fs::read_to_string(format!("/proc/{}/stat", old[0])).map_or(true, |stat| {
+            stat.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+    };
+    wait_until(ZYGOTE_WAIT, dead, || {
         "the killed zygote is still there".into()
     })
     .await;
+    let gone = || zygotes().is_empty();
 
     let second = create(&f.spec("z2"), &zygote).await.unwrap();
     let new = zygotes();
