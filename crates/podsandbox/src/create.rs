@@ -102,9 +102,9 @@ async fn spawn_init(spec: &SandboxSpec, layout: &Layout, zygote: &Zygote) -> Res
         .map_err(|e| Error::io("start pod init in", &layout.dir, e))?;
     let handshake_rx = tokio::net::unix::pipe::Receiver::from_owned_fd(handshake_rx)
         .map_err(|e| Error::io("read the handshake of pod init in", &layout.dir, e))?;
-    // PID 1 prints `ready` and moves its stdout off the pipe; stage 0 prints `error: …` if it
-    // cannot record PID 1, and exits. The pipe ends when both are done. On failure the caller
-    // destroys the sandbox, killing a PID 1 that stage 0 recorded.
+    // PID 1 prints `ready` and moves its stdout off the pipe, or prints `error: …` and exits
+    // (the zygote does too if it cannot fork); the pipe ends either way. On failure the caller
+    // destroys the sandbox, killing a PID 1 that recorded itself.
     let handshake = async {
         let mut lines = BufReader::new(handshake_rx).lines();
         let mut ready = false;

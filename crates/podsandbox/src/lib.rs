@@ -7,11 +7,12 @@
 //!   and PID namespaces. [`create`] asks the agent's [`Zygote`] (a single-threaded kubelite
 //!   process started once, `kubelite pod-zygote`) to fork the init; the init calls `setsid`,
 //!   `setns(netns)` (a descriptor the agent passed through the zygote) and
-//!   `unshare(UTS|IPC|NS|PID)` itself, so no agent thread ever changes namespace and no pod
-//!   costs an exec. The zygote has a mount namespace of its own, a recursive slave of the
-//!   node's without the node's netns directory, which each init's is a copy of. The init forks once so that its child is PID 1 of the
-//!   new PID namespace ("stage 0" records that child's PID and start time in `init.json` and
-//!   exits).
+//!   `unshare(UTS|IPC|NS)` itself, so no agent thread ever changes namespace and no pod costs
+//!   an exec. The zygote forks each init as PID 1 of a new PID namespace (it unshares one for
+//!   its next child before each fork, and returns to its own after), and the init records its
+//!   PID and start time in `init.json`. The zygote has a mount namespace of its own, a
+//!   recursive slave of the node's without the node's netns directory, which each init's is a
+//!   copy of.
 //! - **The init** (PID 1) bind-mounts the pod's
 //!   `resolv.conf` and `hosts` over `/etc/resolv.conf` and `/etc/hosts`, mounts a fresh `/proc`,
 //!   sets the hostname, and serves the control socket `<state_dir>/<uid>/init.sock`. It starts

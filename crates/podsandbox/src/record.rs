@@ -46,8 +46,8 @@ pub(crate) fn proc_stat(pid: i32) -> Option<ProcStat> {
 
 impl InitRecord {
     /// The record of the running process `pid`, read through `proc_root`, a descriptor of a
-    /// `/proc` opened earlier (the init's stage 0 must read the `/proc` of the agent's PID
-    /// namespace while PID 1 mounts the pod's own over it in their shared mount namespace).
+    /// `/proc` of the node's PID namespace (the pod init reads its own before it mounts the
+    /// pod's over it).
     pub(crate) fn of(proc_root: &File, pid: i32) -> Option<InitRecord> {
         let fd = nix::fcntl::openat(
             proc_root,

@@ -32,7 +32,7 @@ use std::process::Stdio;
 
 use nix::errno::Errno;
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
-use nix::sched::{CloneFlags, unshare};
+use nix::sched::{CloneFlags, setns, unshare};
 use nix::sys::signal::{SigHandler, Signal, signal};
 use nix::sys::socket::{
     AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType, recvmsg,
@@ -179,6 +179,13 @@ pub fn zygote_main(args: Vec<OsString>, builtins: Builtins) -> ! {
         eprintln!("pod-zygote: ignore SIGCHLD: {e}");
         std::process::exit(1);
     }
+    let own_pid_ns = match std::fs::File::open("/proc/self/ns/pid") {
+        Ok(ns) => ns,
+        Err(e) => {
+            eprintln!("pod-zygote: open /proc/self/ns/pid: {e}");
+            std::process::exit(1);
+        }
+    };
     let mut buf = vec![0u8; MAX_REQUEST];
     loop {
         let (len, fds) = match receive(socket.as_raw_fd(), &mut buf) {
@@ -197,7 +204,7 @@ pub fn zygote_main(args: Vec<OsString>, builtins: Builtins) -> ! {
                 .filter(|a| !a.is_empty())
                 .map(|a| OsString::from_vec(a.to_vec()))
                 .collect();
-            fork_init(stdout, stderr, netns, args, builtins);
+            fork_init(&own_pid_ns, stdout, stderr, netns, args, builtins);
         }
     }
 }
@@ -251,16 +258,34 @@ fn own_mounts(netns_dir: Option<&Path>) -> Result<(), String> {
     }
 }
 
-/// Forks the init. In the parent, a failed fork is reported on the request's stdout.
+/// Forks the init as PID 1 of a new PID namespace: a new PID namespace only applies to
+/// children, so the zygote unshares one before the fork and goes back to its own (`own_pid_ns`)
+/// after, for the next init to get a new one too. A failure is reported on the request's
+/// stdout; if the zygote cannot go back, it exits (the agent starts another).
 fn fork_init(
+    own_pid_ns: &std::fs::File,
     stdout: OwnedFd,
     stderr: OwnedFd,
     netns: OwnedFd,
     args: Vec<OsString>,
     builtins: Builtins,
 ) {
+    if let Err(e) = unshare(CloneFlags::CLONE_NEWPID) {
+        let _ = writeln!(
+            std::fs::File::from(stdout),
+            "error: unshare the PID namespace: {e}"
+        );
+        return;
+    }
     // SAFETY: the zygote is single-threaded, so the child may run any code.
-    match unsafe { fork() } {
+    let forked = unsafe { fork() };
+    if !matches!(forked, Ok(ForkResult::Child))
+        && let Err(e) = setns(own_pid_ns, CloneFlags::CLONE_NEWPID)
+    {
+        eprintln!("pod-zygote: back to its own PID namespace: {e}");
+        std::process::exit(1);
+    }
+    match forked {
         Ok(ForkResult::Parent { .. }) => {}
         Err(e) => {
             let _ = writeln!(std::fs::File::from(stdout), "error: fork: {e}");

@@ -3,12 +3,12 @@
 //! The agent is a large, many-threaded process, and forking it for every pod (to change
 //! namespaces between `fork` and `exec`) would copy its page tables each time; exec'ing the
 //! kubelite binary for every pod costs a dynamic load and glibc's start. So the single-threaded
-//! zygote forks, and its child, the init, starts a session of its own, joins the pod's network
-//! namespace (a descriptor the agent passed) and unshares fresh UTS, IPC, mount and PID
-//! namespaces. A new PID namespace only
-//! applies to children, so it then forks once more: the parent ("stage 0") records the child's
-//! PID and start time in `init.json` and exits; the child is PID 1 of the pod. PID 1 sets up the
-//! mounts and hostname ([`setup`]), forks the spare that may become its first container
+//! zygote forks it as PID 1 of a new PID namespace (a new PID namespace only applies to
+//! children, so the zygote unshares it for its next child). The init starts a session of its
+//! own, joins the pod's network namespace (a descriptor the agent passed), unshares fresh UTS,
+//! IPC and mount namespaces, and records its PID and start time as the node sees them in
+//! `init.json` (while `/proc` is still the node's). Then it sets up the mounts and hostname
+//! ([`setup`]), forks the spare that may become its first container
 //! ([`builtin`]), binds `init.sock`, prints `ready` on its stdout (a pipe to
 //! the agent; failures print `error: <text>` instead), points its stdio at `init.log` and
 //! serves ([`server`]) until the pod is stopped.
@@ -29,7 +29,6 @@ use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 
 use nix::sched::{CloneFlags, setns, unshare};
-use nix::unistd::{ForkResult, Pid, fork};
 
 use crate::layout::Layout;
 use crate::record::InitRecord;
@@ -98,24 +97,11 @@ pub(crate) fn init_main(
         fail(&message);
     }
     let layout = Layout::at(args.dir);
-    let proc_root = match File::open("/proc") {
-        Ok(proc_root) => proc_root,
-        Err(e) => fail(&format!("open /proc: {e}")),
-    };
-    // SAFETY: the process is single-threaded (checked above), so the child may run any code.
-    match unsafe { fork() } {
-        Err(e) => fail(&format!("fork: {e}")),
-        Ok(ForkResult::Parent { child }) => {
-            let code = stage0(&layout, &proc_root, child);
-            // SAFETY: `_exit` only ends the process. Stage 0 has nothing to flush (its one
-            // line is written whole); libc's exit handlers would only copy-on-write pages it
-            // shares with the zygote.
-            unsafe { libc::_exit(code) }
-        }
-        Ok(ForkResult::Child) => drop(proc_root),
-    }
     if nix::unistd::getpid().as_raw() != 1 {
         fail("pod-init must be started in a new PID namespace");
+    }
+    if let Err(message) = record_self(&layout) {
+        fail(&message);
     }
     if let Err(message) = setup::enter_pod(&layout, &args.hostname) {
         fail(&message);
@@ -150,23 +136,19 @@ pub(crate) fn init_main(
     std::process::exit(code)
 }
 
-/// Stage 0: records PID 1's identity for re-adoption and exits (0 on success).
-fn stage0(layout: &Layout, proc_root: &File, child: Pid) -> i32 {
-    let stored = InitRecord::of(proc_root, child.as_raw())
-        .ok_or_else(|| "init exited during start".to_string())
-        .and_then(|record| {
-            record
-                .store(&layout.record())
-                .map_err(|e| format!("write {}: {e}", layout.record().display()))
-        });
-    match stored {
-        Ok(()) => 0,
-        Err(message) => {
-            let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
-            println!("error: {message}");
-            1
-        }
-    }
+/// Records this process's identity for re-adoption: its PID and start time in the node's PID
+/// namespace, read from the node's `/proc`, which is still mounted (the pod's own goes over it
+/// in [`setup::enter_pod`]).
+fn record_self(layout: &Layout) -> Result<(), String> {
+    let pid: i32 = fs::read_link("/proc/self")
+        .ok()
+        .and_then(|link| link.to_str()?.parse().ok())
+        .ok_or("cannot read /proc/self")?;
+    let proc_root = File::open("/proc").map_err(|e| format!("open /proc: {e}"))?;
+    let record = InitRecord::of(&proc_root, pid).ok_or("cannot read /proc/self/stat")?;
+    record
+        .store(&layout.record())
+        .map_err(|e| format!("write {}: {e}", layout.record().display()))
 }
 
 /// Tells the agent the pod is ready and moves stdio off the handshake pipe.
@@ -195,23 +177,19 @@ fn fail(message: &str) -> ! {
     std::process::exit(1)
 }
 
-/// A session of its own, the pod's network namespace, and new UTS, IPC, mount and PID
-/// namespaces (the last one for the children). Needs a single thread.
+/// A session of its own, the pod's network namespace, and new UTS, IPC and mount namespaces.
+/// Needs a single thread.
 fn enter_new_namespaces(netns: OwnedFd) -> Result<(), String> {
     nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
     setns(&netns, CloneFlags::CLONE_NEWNET)
         .map_err(|e| format!("join the pod's network namespace: {e}"))?;
     drop(netns);
-    unshare(
-        CloneFlags::CLONE_NEWUTS
-            | CloneFlags::CLONE_NEWIPC
-            | CloneFlags::CLONE_NEWNS
-            | CloneFlags::CLONE_NEWPID,
-    )
-    .map_err(|e| format!("unshare namespaces: {e}"))
+    unshare(CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWNS)
+        .map_err(|e| format!("unshare namespaces: {e}"))
 }
 
-/// `fork` and `unshare(CLONE_NEWNS)` are only sound here if no other thread exists.
+/// `fork` (of the spare) and `unshare(CLONE_NEWNS)` are only sound here if no other thread
+/// exists.
 fn single_threaded() -> Result<(), String> {
     let status =
         fs::read_to_string("/proc/self/status").map_err(|e| format!("/proc/self/status: {e}"))?;
