@@ -2,12 +2,10 @@
 //! reused), so the record pairs it with the process start time from `/proc/<pid>/stat`; the
 //! init is "ours" only while both match and it is not a zombie.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io;
 use std::path::Path;
 
-use nix::fcntl::OFlag;
-use nix::sys::stat::Mode;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -45,18 +43,12 @@ pub(crate) fn proc_stat(pid: i32) -> Option<ProcStat> {
 }
 
 impl InitRecord {
-    /// The record of the running process `pid`, read through `proc_root`, a descriptor of a
-    /// `/proc` of the node's PID namespace (the pod init reads its own before it mounts the
-    /// pod's over it).
-    pub(crate) fn of(proc_root: &File, pid: i32) -> Option<InitRecord> {
-        let fd = nix::fcntl::openat(
-            proc_root,
-            format!("{pid}/stat").as_str(),
-            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .ok()?;
-        let text = io::read_to_string(File::from(fd)).ok()?;
+    /// The record of the calling process as the `/proc` mounted now sees it (the pod init reads
+    /// its own before it mounts the pod's `/proc` over the node's): PID and start time both from
+    /// `/proc/self/stat`.
+    pub(crate) fn of_self() -> Option<InitRecord> {
+        let text = fs::read_to_string("/proc/self/stat").ok()?;
+        let pid = text.split_once(' ')?.0.parse().ok()?;
         parse_stat(&text).map(|stat| InitRecord {
             pid,
             start_time: stat.start_time,
@@ -121,8 +113,8 @@ mod tests {
 
     #[test]
     fn own_process_is_alive_and_round_trips() {
-        let proc_root = File::open("/proc").unwrap();
-        let me = InitRecord::of(&proc_root, std::process::id() as i32).unwrap();
+        let me = InitRecord::of_self().unwrap();
+        assert_eq!(me.pid, std::process::id() as i32);
         assert!(me.is_alive());
         let stale = InitRecord {
             start_time: me.start_time + 1,

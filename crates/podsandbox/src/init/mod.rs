@@ -140,12 +140,7 @@ pub(crate) fn init_main(
 /// namespace, read from the node's `/proc`, which is still mounted (the pod's own goes over it
 /// in [`setup::enter_pod`]).
 fn record_self(layout: &Layout) -> Result<(), String> {
-    let pid: i32 = fs::read_link("/proc/self")
-        .ok()
-        .and_then(|link| link.to_str()?.parse().ok())
-        .ok_or("cannot read /proc/self")?;
-    let proc_root = File::open("/proc").map_err(|e| format!("open /proc: {e}"))?;
-    let record = InitRecord::of(&proc_root, pid).ok_or("cannot read /proc/self/stat")?;
+    let record = InitRecord::of_self().ok_or("cannot read /proc/self/stat")?;
     record
         .store(&layout.record())
         .map_err(|e| format!("write {}: {e}", layout.record().display()))
