@@ -302,6 +302,10 @@ fn fork_init(
             })();
             // Stdin no longer is the agent's socket; the passed descriptors are copied.
             drop((stdout, stderr));
+            // Nor does the pod keep the zygote's way back to the node's PID namespace.
+            // SAFETY: this child never returns to the zygote's loop, so the `File` behind the
+            // descriptor is never used or dropped here again.
+            unsafe { libc::close(own_pid_ns.as_raw_fd()) };
             if let Err(e) = stdio {
                 eprintln!("pod-zygote: child stdio: {e}");
                 std::process::exit(1);

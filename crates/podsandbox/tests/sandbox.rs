@@ -433,6 +433,11 @@ async fn identity(f: &Fixture) {
     assert!(!mounts.contains(netns_dir), "{mounts}");
     let node_mounts = fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(node_mounts.contains(netns_dir), "{node_mounts}");
+    // Nor does the init hold a namespace of the node's (the zygote's own PID namespace, the
+    // pod's netns once joined).
+    let fds = run(&sandbox, &["ls", "-l", "/proc/1/fd"], b"").await.stdout;
+    assert!(fds.contains("init.log") || fds.contains("null"), "{fds}");
+    assert!(!fds.contains("pid:[") && !fds.contains("net:["), "{fds}");
 
     let script = "for d in /proc/[0-9]*; do echo \"${d#/proc/} $(cat $d/comm)\"; done";
     let ps = run(&sandbox, &["sh", "-c", script], b"").await.stdout;
