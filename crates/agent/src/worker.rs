@@ -108,15 +108,16 @@ pub(crate) async fn run(
     };
     worker.adopt().await;
     worker.publish();
+    // A version from the watch that calls for a sync (`None`: the pod is gone). A tick re-syncs
+    // the pod in hand.
+    let mut update: Option<Option<Pod>> = None;
     loop {
         if shutdown.is_cancelled() {
             worker.stop(SHUTDOWN_GRACE, false).await;
             worker.teardown(false).await;
             return;
         }
-        // A tick re-syncs the pod in hand; only a new version from the watch is copied.
-        if rx.has_changed().unwrap_or(true) {
-            let current = rx.borrow_and_update().clone();
+        if let Some(current) = update.take() {
             match current {
                 None => {
                     worker.stop(Duration::ZERO, false).await;
@@ -149,14 +150,17 @@ pub(crate) async fn run(
         let next_sync = Instant::now() + tick;
         loop {
             tokio::select! {
+                // `changed` marks the version seen: it is taken here, whatever it is.
                 changed = rx.changed() => {
-                    if changed.is_err() || differs_semantically(rx.borrow().as_ref(), &worker.pod) {
+                    let current = rx.borrow_and_update().clone();
+                    if changed.is_err() || differs_semantically(current.as_ref(), &worker.pod) {
+                        update = Some(current);
                         break;
                     }
                     // Only the status changed (this agent's own write, seen back): taken in,
                     // but it is no reason to sync, as kubelet's pod config does not count it
                     // as an update.
-                    if let Some(pod) = rx.borrow_and_update().clone() {
+                    if let Some(pod) = current {
                         worker.pod = pod;
                     }
                 }
