@@ -113,7 +113,9 @@ impl Pod {
 
 /// Serves until the pod is stopped; returns the init's exit status.
 pub(crate) async fn serve(listener: StdUnixListener, spare: Option<Spare>) -> i32 {
-    let (exits, _) = broadcast::channel(1024);
+    // Exits are rare (a container restarts after a back-off) and subscribers read at once; a
+    // lagging one is told how many it missed. Each slot is allocated and touched up front.
+    let (exits, _) = broadcast::channel(16);
     let pod = Arc::new(Pod {
         supervisor: Mutex::new(Supervisor::new(spare)),
         exits,
