@@ -9,6 +9,7 @@ mod instance;
 mod kubeconfig;
 mod local_client;
 mod node_ip;
+mod open_files;
 mod progress;
 mod up;
 
@@ -70,10 +71,16 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Version => {
             println!("kubelite {} (Kubernetes v1.33)", env!("CARGO_PKG_VERSION"));
         }
-        Command::Up(args) => up::run(args)?,
+        Command::Up(args) => {
+            open_files::prepare();
+            up::run(args)?
+        }
         Command::Down(args) => return control::down(args),
         Command::Status(args) => return control::status(args),
-        Command::Agent(args) => agent::run(args)?,
+        Command::Agent(args) => {
+            open_files::prepare();
+            agent::run(args)?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
