@@ -289,8 +289,20 @@ impl Worker {
         if self.netns_path().exists() {
             ctx.net.destroy_sandbox(&self.uid).await?;
         }
-        let ip = ctx.ips.allocate(&self.uid).await?;
-        let net = ctx.net.create_sandbox(&self.uid, ip).await?;
+        // The namespace and veth do not need the address: they are made while IPAM persists it.
+        let (ip, pending) = tokio::join!(
+            ctx.ips.allocate(&self.uid),
+            ctx.net.prepare_sandbox(&self.uid)
+        );
+        let pending = pending?;
+        let ip = match ip {
+            Ok(ip) => ip,
+            Err(e) => {
+                let _ = ctx.net.destroy_sandbox(&self.uid).await;
+                return Err(e);
+            }
+        };
+        let net = ctx.net.finish_sandbox(pending, ip).await?;
         let spec = self.pod.spec.clone().unwrap_or_default();
         let (hostname, domain) = pod_hostname_and_domain(
             self.name(),

@@ -4,7 +4,9 @@
 //! - [`NodeNetwork::setup`]: bridge (`kl0`) with the gateway address, node sysctls.
 //! - [`Ipam`]: pod addresses from the node's pod CIDR, persisted, not reused until the range wraps.
 //! - [`NodeNetwork::create_sandbox`] / [`NodeNetwork::destroy_sandbox`]: per-pod namespace at
-//!   `<run_dir>/netns/<uid>`, veth on the bridge (hairpin on), `eth0`, address, default route.
+//!   `<run_dir>/netns/<uid>`, veth on the bridge (hairpin on), `eth0`, address, default route;
+//!   in two steps, [`NodeNetwork::prepare_sandbox`] (what needs no address) and
+//!   [`NodeNetwork::finish_sandbox`], so the address can be persisted meanwhile.
 //! - [`NodeNetwork::list_sandboxes`] / [`NodeNetwork::gc`]: adoption after an agent restart.
 //! - [`render_resolv_conf`] / [`render_hosts`]: the pod's `/etc/resolv.conf` and `/etc/hosts`,
 //!   byte for byte as kubelet and containerd write them (pure functions).
@@ -43,5 +45,5 @@ pub use resolv::{
     DnsOption, DnsPolicy, NodeDns, PodDns, PodDnsConfig, ResolvConf, parse_resolv_conf,
     pod_resolv_conf, render_resolv_conf,
 };
-pub use sandbox::SandboxNet;
+pub use sandbox::{PendingSandbox, SandboxNet};
 pub use sysctl::{NODE_SYSCTLS, get_sysctl, set_sysctl};

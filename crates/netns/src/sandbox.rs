@@ -5,7 +5,7 @@
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::AsRawFd as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rtnetlink::packet_route::link::{
     AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoBridgePort, InfoData, InfoKind, InfoPortData,
@@ -32,26 +32,82 @@ pub struct SandboxNet {
     pub host_veth: String,
 }
 
+/// A pod's network namespace with its veth pair, not yet addressed or attached: the part of a
+/// sandbox that does not need the pod's address, so it can be made while IPAM persists one
+/// ([`NodeNetwork::prepare_sandbox`], then [`NodeNetwork::finish_sandbox`]).
+pub struct PendingSandbox {
+    uid: String,
+    netns_path: PathBuf,
+    host_veth: String,
+    /// A netlink session inside the pod's namespace.
+    pod: Netlink,
+}
+
 impl NodeNetwork {
-    /// Creates the sandbox of pod `uid` with address `ip` (from [`crate::Ipam::allocate`]).
-    /// Fails with [`Error::SandboxExists`] if its namespace is already mounted; on any other
-    /// failure whatever was created is removed again.
+    /// Creates the sandbox of pod `uid` with address `ip` (from [`crate::Ipam::allocate`]):
+    /// [`NodeNetwork::prepare_sandbox`] and [`NodeNetwork::finish_sandbox`] in one.
     pub async fn create_sandbox(&self, uid: &str, ip: Ipv4Addr) -> Result<SandboxNet> {
-        validate_uid(uid)?;
         self.range.check(ip)?;
-        let sandbox = SandboxNet {
-            uid: uid.to_owned(),
-            netns_path: netns_path(self.run_dir(), uid),
-            ip,
-            host_veth: host_veth_name(uid),
-        };
-        if sandbox.netns_path.exists() {
+        let pending = self.prepare_sandbox(uid).await?;
+        self.finish_sandbox(pending, ip).await
+    }
+
+    /// Creates pod `uid`'s network namespace and its veth pair (the pod end as `eth0`, the host
+    /// end on the bridge, both down). Fails with [`Error::SandboxExists`] if its namespace is
+    /// already mounted; on any other failure whatever was created is removed again.
+    pub async fn prepare_sandbox(&self, uid: &str) -> Result<PendingSandbox> {
+        validate_uid(uid)?;
+        let netns_path = netns_path(self.run_dir(), uid);
+        if netns_path.exists() {
             return Err(Error::SandboxExists(uid.to_owned()));
         }
-        match self.build(&sandbox).await {
-            Ok(()) => Ok(sandbox),
+        let host_veth = host_veth_name(uid);
+        let made = async {
+            let pod = netns::create(&netns_path).await?;
+            self.add_veth(&netns_path, &host_veth).await?;
+            Ok(pod)
+        };
+        match made.await {
+            Ok(pod) => Ok(PendingSandbox {
+                uid: uid.to_owned(),
+                netns_path,
+                host_veth,
+                pod,
+            }),
             Err(e) => {
                 let _ = self.destroy_sandbox(uid).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Gives a prepared sandbox its address `ip`, `lo` and `eth0` up and the default route, and
+    /// brings the host end up with hairpin on. On failure the sandbox is removed.
+    pub async fn finish_sandbox(
+        &self,
+        pending: PendingSandbox,
+        ip: Ipv4Addr,
+    ) -> Result<SandboxNet> {
+        let done = async {
+            self.range.check(ip)?;
+            configure_pod_side(
+                &pending.pod,
+                ip,
+                self.range.cidr().prefix_len(),
+                self.gateway(),
+            )
+            .await?;
+            self.attach_host_side(&pending.host_veth).await
+        };
+        match done.await {
+            Ok(()) => Ok(SandboxNet {
+                uid: pending.uid,
+                netns_path: pending.netns_path,
+                ip,
+                host_veth: pending.host_veth,
+            }),
+            Err(e) => {
+                let _ = self.destroy_sandbox(&pending.uid).await;
                 Err(e)
             }
         }
@@ -66,28 +122,14 @@ impl NodeNetwork {
         netns::remove(&netns_path(self.run_dir(), uid))
     }
 
-    async fn build(&self, sandbox: &SandboxNet) -> Result<()> {
-        let pod = netns::create(&sandbox.netns_path).await?;
-        self.add_veth(sandbox).await?;
-        configure_pod_side(
-            &pod,
-            sandbox.ip,
-            self.range.cidr().prefix_len(),
-            self.gateway(),
-        )
-        .await?;
-        self.attach_host_side(&sandbox.host_veth).await
-    }
-
     /// Adds the veth pair, both ends down (veth cannot open an end before the pair is linked),
     /// the peer as `eth0` in the pod's namespace with index [`POD_INTERFACE_INDEX`] (the new
     /// namespace holds only `lo`), so the pod side needs no lookup. One TX and one RX queue each, given
     /// explicitly: otherwise veth makes one per CPU and then cuts them to one, each cut waiting
     /// for an RCU grace period under the RTNL lock.
-    async fn add_veth(&self, sandbox: &SandboxNet) -> Result<()> {
+    async fn add_veth(&self, netns_path: &Path, host_veth: &str) -> Result<()> {
         let mtu = self.config.mtu;
-        let ns_file = fs::File::open(&sandbox.netns_path)
-            .map_err(|e| Error::io("open", &sandbox.netns_path, e))?;
+        let ns_file = fs::File::open(netns_path).map_err(|e| Error::io("open", netns_path, e))?;
         let veth = || {
             let peer = LinkUnspec::new_with_name(POD_INTERFACE)
                 .index(POD_INTERFACE_INDEX)
@@ -97,7 +139,7 @@ impl NodeNetwork {
                 .setns_by_fd(ns_file.as_raw_fd())
                 .build();
             LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
-                .name(sandbox.host_veth.clone())
+                .name(host_veth.to_owned())
                 .mtu(mtu)
                 .append_extra_attribute(LinkAttribute::NumTxQueues(1))
                 .append_extra_attribute(LinkAttribute::NumRxQueues(1))
@@ -110,7 +152,7 @@ impl NodeNetwork {
         match added {
             // A veth of this name without a namespace is a leftover of an interrupted attempt.
             Err(e) if is_exists(&e) => {
-                self.host.delete_link(&sandbox.host_veth).await?;
+                self.host.delete_link(host_veth).await?;
                 handle.link().add(veth()).execute().await
             }
             other => other,

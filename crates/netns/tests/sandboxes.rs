@@ -287,6 +287,25 @@ fn half_created_sandboxes_are_torn_down_and_collected() {
                 Err(Error::AddressOutOfRange { .. })
             ));
 
+            // In two steps: the namespace and veth first, down and without an address; a
+            // finish that fails (an address out of range) removes them.
+            let pending = node.prepare_sandbox("half").await.unwrap();
+            let half_ns = netns_path(&dir.join("run"), "half");
+            let addr = in_netns(&half_ns, &["ip", "-o", "addr", "show", "dev", "eth0"]);
+            assert_eq!(addr, "");
+            let link = in_netns(&half_ns, &["ip", "-o", "link", "show", "dev", "eth0"]);
+            assert!(link.contains("state DOWN"), "{link}");
+            assert!(matches!(
+                node.finish_sandbox(pending, ip(1)).await,
+                Err(Error::AddressOutOfRange { .. })
+            ));
+            assert!(!half_ns.exists());
+            assert_eq!(sh("ip", &["-o", "link", "show", "master", BRIDGE]), "");
+            let pending = node.prepare_sandbox("half").await.unwrap();
+            let half = node.finish_sandbox(pending, ip(9)).await.unwrap();
+            assert_configured(&half);
+            node.destroy_sandbox("half").await.unwrap();
+
             let keep = node.create_sandbox("keep", ip(2)).await.unwrap();
             assert!(matches!(
                 node.create_sandbox("keep", ip(5)).await,
