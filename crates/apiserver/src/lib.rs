@@ -18,6 +18,7 @@ mod negotiate;
 mod objects;
 mod patch;
 pub mod pki;
+mod priority;
 mod proxy;
 mod rawjson;
 mod route;
@@ -137,6 +138,19 @@ impl ApiServer {
             crate::http::drain(req.into_body()).await;
             return error_response(&ApiError::unauthorized());
         }
+        if priority::is_best_effort(&route, req.method())
+            && let Some(low) = priority::low_priority_runtime()
+        {
+            return match low.spawn(self.answer(req, route)).await {
+                Ok(resp) => resp,
+                Err(e) => error_response(&ApiError::internal(e)),
+            };
+        }
+        self.answer(req, route).await
+    }
+
+    /// Answers an authenticated request.
+    async fn answer(self: Arc<Self>, req: Request<Incoming>, route: Route) -> Response<Body> {
         let method = req.method().clone();
         let uri = req.uri().clone();
         let result = self.dispatch(req, route).await;
