@@ -143,6 +143,15 @@ async fn load_balancers_get_node_ips_one_service_per_port() {
     let cluster = start().await;
     let client = &cluster.client;
     set_node(client, "kubelite", true, &["10.0.0.5"]).await;
+    // The controller sees the Node through a watch of its own, which may lag the Service's: a
+    // throwaway Service shows when it has (its ingress is the node's IP), so `first` is not told
+    // that there are no available nodes.
+    create_lb(client, "probe", &["9/TCP"], json!({})).await;
+    wait_ingress(client, "probe", &["10.0.0.5"]).await;
+    services(client)
+        .delete("probe", &DeleteParams::default())
+        .await
+        .unwrap();
 
     // A LoadBalancer Service gets the node's IP, and Events say so.
     let first = create_lb(client, "first", &["80/TCP"], json!({})).await;
