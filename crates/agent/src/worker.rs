@@ -285,7 +285,7 @@ impl Worker {
         let ctx = self.ctx.clone();
         kubelite_podsandbox::destroy(&ctx.sandbox_dir(), &self.uid).await?;
         // Only a dead or half-made sandbox leaves a namespace behind; a first start skips the
-        // netlink round trip (a leftover veth alone is replaced by `create_sandbox`).
+        // netlink round trip (a leftover veth alone is replaced by `prepare_sandbox`).
         if self.netns_path().exists() {
             ctx.net.destroy_sandbox(&self.uid).await?;
         }
