@@ -166,13 +166,19 @@ impl NodeNetwork {
     /// port, gets no IPv6 link-local address (address generation off before it goes up, in the
     /// hairpin message; the kernel takes it only for an existing link): nothing addresses a
     /// bridge port, and each such address costs duplicate address detection and MLD reports.
+    /// Multicast is not flooded to the port (same message): with no multicast querier on the
+    /// bridge, every pod's MLD reports, duplicate address probes and router solicitations were
+    /// copied into every other pod (O(pods) each), while a pod reaches no other pod's link-local
+    /// multicast on the point-to-point links of other CNIs (kind's ptp) either. Unicast and
+    /// broadcast (ARP) are untouched; the node still receives the pods' multicast.
     async fn attach_host_side(&self, host_veth: &str) -> Result<()> {
         let handle = self.host.handle();
         let hairpin = LinkUnspec::new_with_name(host_veth)
             .set_port_kind(InfoPortKind::Bridge)
-            .set_port_data(InfoPortData::BridgePort(vec![InfoBridgePort::HairpinMode(
-                true,
-            )]))
+            .set_port_data(InfoPortData::BridgePort(vec![
+                InfoBridgePort::HairpinMode(true),
+                InfoBridgePort::MulticastFlood(false),
+            ]))
             .append_extra_attribute(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
                 vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::None)],
             )]))

@@ -180,9 +180,13 @@ fn assert_configured(sandbox: &SandboxNet) {
         &["-6", "-o", "addr", "show", "dev", &sandbox.host_veth],
     );
     assert_eq!(host_inet6, "");
+    // Pods' multicast is not copied into the other pods.
     let port = sh("bridge", &["-d", "link", "show", "dev", &sandbox.host_veth]);
     assert!(
-        port.contains(&format!("master {BRIDGE}")) && port.contains("hairpin on"),
+        port.contains(&format!("master {BRIDGE}"))
+            && port.contains("hairpin on")
+            && port.contains("mcast_flood off")
+            && port.contains("bcast_flood on"),
         "{port}"
     );
 }
