@@ -141,7 +141,7 @@ impl Conn {
         // Every symbol of the shared libraries is bound when the zygote starts, not on first
         // call: lazily bound, each init and container (forks of the zygote) would look up
         // again every libc function it calls first, writing (and so copying) the pages of
-        // the binding tables, ~10 % of a pod init's page faults.
+        // the binding tables (a pod init made 99 page faults, 81 with this).
         let process = tokio::process::Command::new(program)
             .args(args)
             .env_clear()
