@@ -689,7 +689,7 @@ impl Worker {
         );
         self.busy_until = now + Duration::from_secs(10);
         match sandbox.start_container(spec).await {
-            Ok(_) => {
+            Ok(started) => {
                 self.event(
                     Some(&name),
                     false,
@@ -712,14 +712,21 @@ impl Worker {
                 t.start_error = None;
                 t.env = env;
                 t.pump = Some(LogPump::new(log, raw));
+                // The status written now is the one the next syncs compute (no second write
+                // to make it ready, as kubelet's first Running status is ready when no probe
+                // says otherwise).
+                self.new_run(c, started.started_at, now);
+                let (started_ok, ready) = self.started_ready(&name);
                 let mut view = self.base_view(
                     c,
                     State::Running {
-                        started_at: Timestamp::now(),
+                        started_at: to_timestamp(started.started_at),
                     },
                 );
                 view.image_id = Self::image_id(c);
                 view.container_id = Some(container_id(&self.uid, &name, run));
+                view.started = started_ok;
+                view.ready = ready;
                 Ok(view)
             }
             Err(e) => {
@@ -908,26 +915,11 @@ impl Worker {
                 Err(e) => tracing::debug!(pod = %self.key(), "container spec of {name}: {e}"),
             }
         }
-        let t = self.tracked.get_mut(&name).expect("tracked");
-        if t.run_started != Some(started_at) {
-            // A run the agent has not seen yet (just started, or adopted after a restart).
-            let age = SystemTime::now()
-                .duration_since(started_at)
-                .unwrap_or_default();
-            let began = now.checked_sub(age).unwrap_or(now);
-            t.run_started = Some(started_at);
-            t.readiness = c
-                .readiness_probe
-                .as_ref()
-                .map(|p| ProbeTracker::new(p, began, false));
-            t.liveness = c
-                .liveness_probe
-                .as_ref()
-                .map(|p| ProbeTracker::new(p, began, true));
-            t.startup = c
-                .startup_probe
-                .as_ref()
-                .map(|p| ProbeTracker::new(p, began, false));
+        if self.tracked[&name].run_started != Some(started_at) {
+            // A run the agent has not seen yet: adopted after a restart (or started by an
+            // init too old to report when).
+            self.new_run(c, started_at, now);
+            let t = self.tracked.get_mut(&name).expect("tracked");
             if t.pump.is_none() {
                 t.pump = Some(LogPump::new(
                     log.clone(),
@@ -940,9 +932,7 @@ impl Worker {
         }
         self.pump_logs(&name, false);
         self.run_probes(sandbox, c, now).await;
-        let t = &self.tracked[&name];
-        let started = t.startup.as_ref().is_none_or(ProbeTracker::result);
-        let ready = started && t.readiness.as_ref().is_none_or(ProbeTracker::result);
+        let (started, ready) = self.started_ready(&name);
         let mut view = self.base_view(
             c,
             State::Running {
@@ -959,6 +949,38 @@ impl Worker {
         view.ready = ready;
         view.started = started;
         view
+    }
+
+    /// Takes in a run of `c` the agent has not seen yet: its probes count from `started_at`.
+    fn new_run(&mut self, c: &Container, started_at: SystemTime, now: Instant) {
+        let age = SystemTime::now()
+            .duration_since(started_at)
+            .unwrap_or_default();
+        let began = now.checked_sub(age).unwrap_or(now);
+        let t = self.tracked.get_mut(&c.name).expect("tracked");
+        t.run_started = Some(started_at);
+        t.readiness = c
+            .readiness_probe
+            .as_ref()
+            .map(|p| ProbeTracker::new(p, began, false));
+        t.liveness = c
+            .liveness_probe
+            .as_ref()
+            .map(|p| ProbeTracker::new(p, began, true));
+        t.startup = c
+            .startup_probe
+            .as_ref()
+            .map(|p| ProbeTracker::new(p, began, false));
+    }
+
+    /// Whether the running container `name` counts as started and as ready, as with kubelet: a
+    /// container without a startup probe is started as soon as it runs, and one without a
+    /// readiness probe is ready as soon as it is started.
+    fn started_ready(&self, name: &str) -> (bool, bool) {
+        let t = &self.tracked[name];
+        let started = t.startup.as_ref().is_none_or(ProbeTracker::result);
+        let ready = started && t.readiness.as_ref().is_none_or(ProbeTracker::result);
+        (started, ready)
     }
 
     async fn run_probes(&mut self, sandbox: &Arc<PodSandbox>, c: &Container, now: Instant) {

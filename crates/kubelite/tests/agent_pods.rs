@@ -184,3 +184,35 @@ fn lab_pods_run_reach_each_other_and_go_away() {
         (links.matches("veth").count() == 1).then_some(())
     });
 }
+
+/// A Pod without probes goes from Pending straight to `1/1 Running`, as kubelet's first Running
+/// status is already ready when no probe says otherwise: `kubectl get pods -w` shows no
+/// `0/1 Running` row, and one Running row only (the status is written once, not rewritten on
+/// the agent's next syncs).
+#[test]
+fn a_pod_without_probes_is_ready_in_its_first_running_status() {
+    let c = Cluster::start();
+    let out = c.dir.path().join("watch.txt");
+    let mut watch = c.kubectl_spawn(&["get", "pods", "-w"], &out);
+    c.kubectl(&["apply", "-f", "labs/services/specs/pods/whoami.yaml"])
+        .ok();
+    c.kubectl(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/whoami",
+        "--timeout=30s",
+    ])
+    .ok();
+    // Past the agent's syncs of a just-started Pod (every 200 ms), which would rewrite it.
+    std::thread::sleep(Duration::from_secs(2));
+    let _ = watch.kill();
+    let _ = watch.wait();
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let running: Vec<Vec<&str>> = text
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|cells| cells.first() == Some(&"whoami") && cells.get(2) == Some(&"Running"))
+        .collect();
+    assert_eq!(running.len(), 1, "{text}");
+    assert_eq!(running[0][1], "1/1", "{text}");
+}

@@ -73,5 +73,5 @@ pub use nix::sys::signal::Signal;
 pub use program::{DEFAULT_PATH, oci_create_failed_message};
 pub use protocol::ContainerSpec;
 pub use sandbox::{ExitEvents, PodSandbox, destroy, list};
-pub use status::{ContainerExit, ContainerState, ContainerStatus, Termination};
+pub use status::{ContainerExit, ContainerState, ContainerStatus, Started, Termination};
 pub use zygote::{Zygote, zygote_main};

@@ -4,6 +4,7 @@
 //! pushes a [`Reply::Exit`] per container exit for as long as the connection lives.
 
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -77,6 +78,9 @@ pub(crate) enum Request {
 pub(crate) enum Reply {
     Started {
         pid: i32,
+        /// When the init started it (absent in the replies of inits older than this field).
+        #[serde(rename = "startedAt", default, skip_serializing_if = "Option::is_none")]
+        started_at: Option<SystemTime>,
     },
     Done,
     Status {
@@ -243,5 +247,36 @@ mod tests {
         b.read_exact(&mut buf).await.unwrap();
         assert_eq!(&buf[..4], &(want.len() as u32).to_be_bytes());
         assert_eq!(&buf[4..], want);
+    }
+
+    #[test]
+    fn started_replies_of_older_inits_have_no_start_time() {
+        let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_500);
+        let now: Reply = serde_json::from_str(
+            r#"{"reply":"started","pid":7,"startedAt":{"secs_since_epoch":1,"nanos_since_epoch":500000000}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            now,
+            Reply::Started {
+                pid: 7,
+                started_at: Some(at)
+            }
+        );
+        let old: Reply = serde_json::from_str(r#"{"reply":"started","pid":7}"#).unwrap();
+        assert_eq!(
+            old,
+            Reply::Started {
+                pid: 7,
+                started_at: None
+            }
+        );
+        // And an older agent reads a newer init's reply (it ignores the field).
+        let encoded = serde_json::to_string(&Reply::Started {
+            pid: 7,
+            started_at: Some(at),
+        })
+        .unwrap();
+        assert!(encoded.contains(r#""startedAt":{"#), "{encoded}");
     }
 }

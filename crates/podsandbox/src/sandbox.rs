@@ -6,7 +6,7 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::protocol::{ContainerSpec, Reply, Request};
 use crate::record::InitRecord;
-use crate::status::{ContainerExit, ContainerStatus};
+use crate::status::{ContainerExit, ContainerStatus, Started};
 
 /// How long the init may take to exit after it acknowledged a stop or got SIGKILL.
 const EXIT_WAIT: Duration = Duration::from_secs(10);
@@ -69,11 +69,16 @@ impl PodSandbox {
         self.record.is_alive()
     }
 
-    /// Starts a container; returns its PID inside the pod. [`Error::StartFailed`] if its program
-    /// cannot be started, [`Error::Rejected`] if it already runs or the pod is stopping.
-    pub async fn start_container(&self, spec: ContainerSpec) -> Result<i32> {
+    /// Starts a container; returns its PID inside the pod and when it started (the time its
+    /// status will show). [`Error::StartFailed`] if its program cannot be started,
+    /// [`Error::Rejected`] if it already runs or the pod is stopping.
+    pub async fn start_container(&self, spec: ContainerSpec) -> Result<Started> {
         match self.call(&Request::Start(spec)).await? {
-            Reply::Started { pid } => Ok(pid),
+            Reply::Started { pid, started_at } => Ok(Started {
+                pid,
+                // An init older than the field: its status will show a time close to this.
+                started_at: started_at.unwrap_or_else(SystemTime::now),
+            }),
             other => Err(unexpected(&other)),
         }
     }

@@ -21,6 +21,15 @@ pub struct Termination {
     pub finished_at: SystemTime,
 }
 
+/// A container the init has just started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Started {
+    /// PID inside the pod's PID namespace.
+    pub pid: i32,
+    /// When it was started: the `started_at` of its status.
+    pub started_at: SystemTime,
+}
+
 /// A container's current state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "state")]

@@ -223,17 +223,23 @@ async fn connection(pod: &Arc<Pod>, stream: UnixStream) -> Option<i32> {
             }
         };
         let reply = match request {
-            Request::Start(spec) => match pod.with(|s| s.start(spec, SystemTime::now())) {
-                Ok(pid) => Reply::Started { pid },
-                Err(StartError::Program(message)) => Reply::Error {
-                    message,
-                    start: true,
-                },
-                Err(StartError::Rejected(message)) => Reply::Error {
-                    message,
-                    start: false,
-                },
-            },
+            Request::Start(spec) => {
+                let now = SystemTime::now();
+                match pod.with(|s| s.start(spec, now)) {
+                    Ok(pid) => Reply::Started {
+                        pid,
+                        started_at: Some(now),
+                    },
+                    Err(StartError::Program(message)) => Reply::Error {
+                        message,
+                        start: true,
+                    },
+                    Err(StartError::Rejected(message)) => Reply::Error {
+                        message,
+                        start: false,
+                    },
+                }
+            }
             Request::Signal { name, signal } => match Signal::try_from(signal) {
                 Ok(signal) => match pod.with(|s| s.signal(&name, signal)) {
                     Ok(()) => Reply::Done,
