@@ -660,14 +660,15 @@ impl Worker {
                 services: services.as_deref().unwrap_or_default(),
             },
         );
+        // The log's directories are made by the pump with the run's first output, not here:
+        // each costs a disk block (ext4: ~50 µs of a Pod's start, and a read that may wait).
         let log = self.log_path(&name, run);
-        if let Some(dir) = log.parent() {
-            let _ = fs::create_dir_all(dir);
+        if run >= 2
+            && let Some(dir) = log.parent()
+        {
             // Only this run and the previous one keep their logs, as with kubelet.
-            if run >= 2 {
-                prune_runs(dir, run - 1);
-                RawOutput::new(sandbox.dir(), &name, run - 2).remove();
-            }
+            prune_runs(dir, run - 1);
+            RawOutput::new(sandbox.dir(), &name, run - 2).remove();
         }
         let raw = RawOutput::new(sandbox.dir(), &name, run);
         let spec = ContainerSpec {
