@@ -274,3 +274,28 @@ fn write_until_killed(path: &Path) -> ! {
     });
     unreachable!("the parent kills this process")
 }
+
+/// The writer copies the log into the database file once writes pause (not in the commits of
+/// a burst): after a pause, the database file alone holds the writes.
+#[tokio::test]
+async fn the_log_is_checkpointed_when_writes_pause() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let empty = std::fs::metadata(&path).unwrap().len();
+    let value = vec![b'x'; 64 << 10];
+    for i in 0..20 {
+        store
+            .create(&format!("/k/{i}"), value.clone())
+            .await
+            .unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::metadata(&path).unwrap().len() < empty + 20 * (64 << 10) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file did not take in the writes"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
