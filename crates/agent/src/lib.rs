@@ -363,7 +363,10 @@ async fn watch_pods(ctx: Arc<ctx::Ctx>, selector: &str, shutdown: CancellationTo
         };
         match event {
             watcher::Event::Init => listed = Some(HashSet::new()),
-            watcher::Event::InitApply(pod) | watcher::Event::Apply(pod) => {
+            watcher::Event::InitApply(mut pod) | watcher::Event::Apply(mut pod) => {
+                // The agent never reads them, and they are a large part of a Pod the worker
+                // keeps and copies on every update.
+                pod.metadata.managed_fields = None;
                 let uid = pod.metadata.uid.clone().unwrap_or_default();
                 if let Some(seen) = listed.as_mut() {
                     seen.insert(uid.clone());
