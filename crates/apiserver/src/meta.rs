@@ -47,18 +47,6 @@ pub fn metadata_mut(obj: &mut Value) -> &mut Map<String, Value> {
     meta.as_object_mut().expect("metadata object")
 }
 
-pub fn labels(obj: &Value) -> std::collections::BTreeMap<String, String> {
-    obj.get("metadata")
-        .and_then(|m| m.get("labels"))
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 pub fn finalizers(obj: &Value) -> Vec<String> {
     obj.get("metadata")
         .and_then(|m| m.get("finalizers"))
@@ -87,7 +75,6 @@ mod tests {
         let mut o = json!({"metadata": {"name": "a", "namespace": "ns", "labels": {"x": "1"}, "finalizers": ["f"]}});
         assert_eq!(name(&o), "a");
         assert_eq!(namespace(&o), Some("ns"));
-        assert_eq!(labels(&o).get("x").map(String::as_str), Some("1"));
         assert_eq!(finalizers(&o), vec!["f".to_string()]);
         assert!(!is_deleting(&o));
         metadata_mut(&mut o).insert("deletionTimestamp".into(), json!("2026-01-01T00:00:00Z"));

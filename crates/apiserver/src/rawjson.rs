@@ -59,7 +59,10 @@ fn write_metadata(raw: &str, rv: &str, out: &mut Vec<u8>) -> Result<(), &'static
 /// The stored object decoded for printing a Table row: everything but `metadata.managedFields`,
 /// which no column reads and which is often the largest part of an object.
 pub fn decode_for_printing(kv: &KeyValue) -> Result<Value, ApiError> {
-    decode_parts(kv, |_| Part::Whole)
+    decode_parts(kv, |member| match member {
+        "metadata" => Part::AllBut("managedFields"),
+        _ => Part::Whole,
+    })
 }
 
 /// How much of a top-level member [`decode_parts`] decodes.
@@ -67,37 +70,38 @@ pub enum Part<'a> {
     Skip,
     Whole,
     /// Only these of its own members (when it is an object).
-    Members(Vec<&'a str>),
+    Members(&'a [String]),
+    /// All of its own members but this one (when it is an object).
+    AllBut(&'a str),
 }
 
-/// The stored object decoded with only `metadata` (without `managedFields`) and what `part`
-/// asks of the other top-level members (what a selector reads: a Pod's `spec.nodeName` for
-/// `spec.nodeName`, not the rest of its spec nor its `status`). No resourceVersion is added.
+/// The stored object decoded with only what `part` asks of each top-level member (what a
+/// selector reads: a Pod's `metadata.labels` for a label selector, its `spec.nodeName` for
+/// `spec.nodeName`, not the rest of its metadata and spec nor its `status`). No
+/// resourceVersion is added.
 pub fn decode_parts<'a>(kv: &KeyValue, part: impl Fn(&str) -> Part<'a>) -> Result<Value, ApiError> {
     let bad = |e: serde_json::Error| ApiError::internal(format!("decoding {}: {e}", kv.key));
     let members: Members = serde_json::from_slice(&kv.value).map_err(bad)?;
     let only = |raw: &RawValue, keep: &dyn Fn(&str) -> bool| -> Result<Value, ApiError> {
         let inner: Members = serde_json::from_str(raw.get()).map_err(bad)?;
         let mut map = Map::new();
-        for (k, v) in inner.0.iter().filter(|(k, _)| keep(k)) {
-            map.insert(k.clone(), serde_json::from_str(v.get()).map_err(bad)?);
+        for (k, v) in inner.0.into_iter().filter(|(k, _)| keep(k)) {
+            map.insert(k, serde_json::from_str(v.get()).map_err(bad)?);
         }
         Ok(Value::Object(map))
     };
     let mut obj = Map::with_capacity(members.0.len());
-    for (key, raw) in &members.0 {
-        let value = if key == "metadata" {
-            only(raw, &|k| k != "managedFields")?
-        } else {
-            match part(key) {
-                Part::Skip => continue,
-                Part::Members(names) if raw.get().starts_with('{') => {
-                    only(raw, &|k| names.contains(&k))?
-                }
-                Part::Whole | Part::Members(_) => serde_json::from_str(raw.get()).map_err(bad)?,
+    for (key, raw) in members.0 {
+        let object = raw.get().starts_with('{');
+        let value = match part(&key) {
+            Part::Skip => continue,
+            Part::Members(names) if object => only(raw, &|k| names.iter().any(|n| n == k))?,
+            Part::AllBut(name) if object => only(raw, &|k| k != name)?,
+            Part::Whole | Part::Members(_) | Part::AllBut(_) => {
+                serde_json::from_str(raw.get()).map_err(bad)?
             }
         };
-        obj.insert(key.clone(), value);
+        obj.insert(key, value);
     }
     Ok(Value::Object(obj))
 }
@@ -220,23 +224,26 @@ mod tests {
         assert_eq!(
             decode_parts(&kv(obj.clone(), 9), |k| match k {
                 "spec" => Part::Whole,
+                "metadata" => Part::AllBut("managedFields"),
                 _ => Part::Skip,
             })
             .unwrap(),
             json!({"metadata": {"name": "a"}, "spec": {"nodeName": "n", "restartPolicy": "Never"}})
         );
+        let node_name = ["nodeName".to_string()];
+        let x = ["x".to_string()];
         assert_eq!(
             decode_parts(&kv(obj.clone(), 9), |k| match k {
-                "spec" => Part::Members(vec!["nodeName"]),
-                "kind" => Part::Members(vec!["x"]),
+                "spec" => Part::Members(&node_name),
+                "kind" => Part::Members(&x),
                 _ => Part::Skip,
             })
             .unwrap(),
-            json!({"kind": "Pod", "metadata": {"name": "a"}, "spec": {"nodeName": "n"}})
+            json!({"kind": "Pod", "spec": {"nodeName": "n"}})
         );
         assert_eq!(
             decode_parts(&kv(obj, 9), |_| Part::Skip).unwrap(),
-            json!({"metadata": {"name": "a"}})
+            json!({})
         );
     }
 

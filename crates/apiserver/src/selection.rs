@@ -7,7 +7,6 @@ use kubelite_api::selector::{
 use kubelite_store::KeyValue;
 use serde_json::Value;
 
-use crate::meta;
 use crate::rawjson::Part;
 use crate::status::ApiError;
 
@@ -16,6 +15,8 @@ pub struct Selection {
     kind: &'static str,
     labels: Option<LabelSelector>,
     fields: Option<FieldSelector>,
+    /// The top-level members matching reads, with the members of each it reads (`None`: all).
+    reads: Vec<(String, Option<Vec<String>>)>,
 }
 
 impl Selection {
@@ -40,10 +41,34 @@ impl Selection {
             }
             None => None,
         };
+        let mut reads: Vec<(String, Option<Vec<String>>)> = Vec::new();
+        let mut read = |member: &str, key: Option<&str>| {
+            let at = match reads.iter().position(|(m, _)| m == member) {
+                Some(at) => at,
+                None => {
+                    reads.push((member.to_owned(), Some(Vec::new())));
+                    reads.len() - 1
+                }
+            };
+            match (&mut reads[at].1, key) {
+                (Some(keys), Some(key)) if !keys.iter().any(|k| k == key) => keys.push(key.into()),
+                (keys, None) => *keys = None,
+                _ => {}
+            }
+        };
+        if labels.as_ref().is_some_and(|l| !l.is_empty()) {
+            read("metadata", Some("labels"));
+        }
+        for term in fields.iter().flat_map(|f| &f.terms) {
+            for (member, key) in field_sources(r.kind, &term.field) {
+                read(member, key);
+            }
+        }
         Ok(Selection {
             kind: r.kind,
             labels,
             fields,
+            reads,
         })
     }
 
@@ -53,26 +78,13 @@ impl Selection {
             && self.fields.as_ref().is_none_or(FieldSelector::is_empty)
     }
 
-    /// How much of the top-level member `member` of an object matching reads (labels and
-    /// names are in `metadata`, which is always read).
+    /// How much of the top-level member `member` of an object matching reads (a label
+    /// selector reads `metadata.labels`; a field selector the members its fields name).
     pub fn part(&self, member: &str) -> Part<'_> {
-        if member == "metadata" {
-            return Part::Whole;
-        }
-        let mut names = Vec::new();
-        for term in self.fields.iter().flat_map(|f| &f.terms) {
-            for (m, key) in field_sources(self.kind, &term.field) {
-                match key {
-                    _ if m != member => {}
-                    None => return Part::Whole,
-                    Some(k) => names.push(k),
-                }
-            }
-        }
-        if names.is_empty() {
-            Part::Skip
-        } else {
-            Part::Members(names)
+        match self.reads.iter().find(|(m, _)| m == member) {
+            None => Part::Skip,
+            Some((_, None)) => Part::Whole,
+            Some((_, Some(keys))) => Part::Members(keys),
         }
     }
 
@@ -86,10 +98,11 @@ impl Selection {
     }
 
     pub fn matches(&self, obj: &Value) -> bool {
-        if let Some(l) = &self.labels
-            && !l.matches(&meta::labels(obj))
-        {
-            return false;
+        if let Some(l) = &self.labels {
+            let labels = obj.pointer("/metadata/labels").and_then(Value::as_object);
+            if !l.matches_fn(|k| labels.and_then(|m| m.get(k)).and_then(Value::as_str)) {
+                return false;
+            }
         }
         if let Some(f) = &self.fields
             && !f.matches(|field| field_value(self.kind, obj, field))

@@ -319,8 +319,11 @@ mod tests {
         };
         assert!(classify(&elsewhere, &sel).unwrap().is_none());
         assert!(matches!(sel.part("spec"), Part::Members(m) if m == ["nodeName"]));
-        assert!(matches!(sel.part("metadata"), Part::Whole));
+        assert!(matches!(sel.part("metadata"), Part::Skip));
         assert!(matches!(sel.part("status"), Part::Skip));
+        let both = Selection::parse(pods, Some("app=x"), Some("metadata.name=a")).unwrap();
+        assert!(matches!(both.part("metadata"), Part::Members(m) if m == ["labels", "name"]));
+        assert!(matches!(both.part("spec"), Part::Skip));
     }
 
     #[test]
