@@ -1,13 +1,21 @@
 //! The pods this agent runs, by namespace and name, as the streaming server looks them up:
 //! each pod worker publishes its pod's UID and sandbox, the environment an exec in each of
-//! its containers gets, and which log file each container run is writing; the worker
-//! withdraws the pod when it ends. Lookups return clones, so no lock is held across IO.
+//! its containers gets, and which log file each container run is writing, with the run's log
+//! pump (so a log read first moves what the container wrote since the worker's last sync into
+//! the log, as a container runtime's log is always current); the worker withdraws the pod when
+//! it ends. Lookups return clones, so no lock is held across IO.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use k8s_openapi::jiff::Timestamp;
 use kubelite_podsandbox::PodSandbox;
+
+use crate::log_pump::LogPump;
+
+/// A container run's log pump, shared by its worker and log reads.
+pub(crate) type SharedPump = Arc<Mutex<LogPump>>;
 
 /// What an exec in a container starts with: the container's environment and working
 /// directory.
@@ -34,8 +42,9 @@ pub(crate) struct PodHandle {
 #[derive(Default)]
 struct Inner {
     pods: HashMap<(String, String), PodHandle>,
-    /// Log files a running container still writes to (their pump has not flushed).
-    live_logs: HashSet<PathBuf>,
+    /// Log files a running container still writes to (their pump has not flushed), with
+    /// their pumps.
+    live_logs: HashMap<PathBuf, SharedPump>,
 }
 
 /// The agent's pods, shared by the workers and the streaming runtime.
@@ -82,14 +91,33 @@ impl Registry {
         });
     }
 
-    /// Records that `container`'s newest run writes `log` and is running.
-    pub(crate) fn log_started(&self, namespace: &str, name: &str, container: &str, log: PathBuf) {
+    /// Records that `container`'s newest run writes `log`, through `pump`, and is running.
+    pub(crate) fn log_started(
+        &self,
+        namespace: &str,
+        name: &str,
+        container: &str,
+        log: PathBuf,
+        pump: SharedPump,
+    ) {
         self.with(|inner| {
             if let Some(pod) = inner.pods.get_mut(&(namespace.to_owned(), name.to_owned())) {
                 pod.current_log.insert(container.to_owned(), log.clone());
             }
-            inner.live_logs.insert(log);
+            inner.live_logs.insert(log, pump);
         });
+    }
+
+    /// Moves what the run writing `log` has output so far into it (nothing if it has ended:
+    /// its last output is in the log then).
+    pub(crate) fn catch_up(&self, log: &Path) {
+        let Some(pump) = self.with(|inner| inner.live_logs.get(log).cloned()) else {
+            return;
+        };
+        let mut pump = pump.lock().expect("log pump lock");
+        if let Err(e) = pump.pump(Timestamp::now(), false) {
+            tracing::debug!("log pump {}: {e}", log.display());
+        }
     }
 
     /// Records that nothing more will be written to `log`, and the run's exit code if known.
@@ -107,7 +135,7 @@ impl Registry {
 
     /// Whether a running container still writes to `log`.
     pub(crate) fn log_is_live(&self, log: &Path) -> bool {
-        self.with(|inner| inner.live_logs.contains(log))
+        self.with(|inner| inner.live_logs.contains_key(log))
     }
 
     /// Withdraws pod `namespace/name` if it still is the one with UID `uid`.
@@ -138,6 +166,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log_pump::RawOutput;
 
     #[test]
     fn publish_replace_and_remove() {
@@ -153,7 +182,11 @@ mod tests {
             },
         );
         let log = PathBuf::from("/l/ns_web_u1/app/0.log");
-        r.log_started("ns", "web", "app", log.clone());
+        let pump = || {
+            let raw = RawOutput::new(Path::new("/l/sb"), "app", 0);
+            Arc::new(Mutex::new(LogPump::new(log.clone(), raw)))
+        };
+        r.log_started("ns", "web", "app", log.clone(), pump());
         assert!(r.log_is_live(&log));
         let pod = r.get("ns", "web").unwrap();
         assert_eq!((pod.uid.as_str(), pod.exec_env["app"].env.len()), ("u1", 1));
@@ -162,7 +195,7 @@ mod tests {
         r.log_ended("ns", "web", &log, Some(3));
         assert!(!r.log_is_live(&log));
         assert_eq!(r.get("ns", "web").unwrap().exits[&log], 3);
-        r.log_started("ns", "web", "app", log.clone());
+        r.log_started("ns", "web", "app", log.clone(), pump());
 
         // The same name with another UID replaces the pod; the old worker's removal is a no-op.
         r.publish("ns", "web", "u2", None);
@@ -172,5 +205,27 @@ mod tests {
         r.remove("ns", "web", "u2");
         assert!(r.get("ns", "web").is_none());
         assert!(r.get("ns", "other").is_none());
+    }
+
+    /// A log read sees what the container wrote since the worker last pumped: it catches the
+    /// pump up first, but only while the run is live.
+    #[test]
+    fn a_log_read_catches_up_with_the_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let raw = RawOutput::new(dir.path(), "app", 0);
+        let log = dir.path().join("logs/0.log");
+        let pump = Arc::new(Mutex::new(LogPump::new(log.clone(), raw.clone())));
+        let r = Registry::default();
+        r.publish("ns", "web", "u1", None);
+        r.log_started("ns", "web", "app", log.clone(), pump);
+        std::fs::write(&raw.stdout, "hi\n").unwrap();
+        r.catch_up(&log);
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.ends_with(" stdout F hi\n"), "{text:?}");
+
+        r.log_ended("ns", "web", &log, Some(0));
+        std::fs::write(&raw.stdout, "hi\nlate\n").unwrap();
+        r.catch_up(&log);
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), text);
     }
 }

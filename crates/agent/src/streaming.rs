@@ -192,10 +192,15 @@ impl PodRuntime for AgentRuntime {
         } else {
             current
         };
-        Ok(dir.join(format!("{run}.log")))
+        let log = dir.join(format!("{run}.log"));
+        // What the container wrote since the worker's last sync is read too.
+        self.registry.catch_up(&log);
+        Ok(log)
     }
 
     async fn log_active(&self, path: &Path) -> bool {
+        // A follower asks this whenever it has read everything: the log catches up first.
+        self.registry.catch_up(path);
         self.registry.log_is_live(path)
     }
 }

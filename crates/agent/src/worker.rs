@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use k8s_openapi::api::core::v1::{Container, Pod, PodCondition, PodStatus, Service};
@@ -36,7 +36,7 @@ use crate::logs::{container_log_path, pod_log_dir, prune_runs};
 use crate::node::FIELD_MANAGER;
 use crate::pod_status::{ContainerView, PodView, State, Terminated, pod_status};
 use crate::probe::{self, ProbeTracker};
-use crate::registry::ExecEnv;
+use crate::registry::{ExecEnv, SharedPump};
 
 /// How long `ErrImagePull` shows before it turns into `ImagePullBackOff`.
 const PULL_ERROR_SHOWN: Duration = Duration::from_secs(2);
@@ -62,7 +62,7 @@ struct Tracked {
     readiness: Option<ProbeTracker>,
     liveness: Option<ProbeTracker>,
     startup: Option<ProbeTracker>,
-    pump: Option<LogPump>,
+    pump: Option<SharedPump>,
     env: Vec<(String, String)>,
 }
 
@@ -706,13 +706,18 @@ impl Worker {
                         cwd: c.working_dir.clone().map(Into::into),
                     },
                 );
-                self.ctx
-                    .registry
-                    .log_started(self.namespace(), self.name(), &name, log.clone());
+                let pump = Arc::new(Mutex::new(LogPump::new(log.clone(), raw)));
+                self.ctx.registry.log_started(
+                    self.namespace(),
+                    self.name(),
+                    &name,
+                    log,
+                    pump.clone(),
+                );
                 let t = self.tracked.get_mut(&name).expect("tracked");
                 t.start_error = None;
                 t.env = env;
-                t.pump = Some(LogPump::new(log, raw));
+                t.pump = Some(pump);
                 // The status written now is the one the next syncs compute (no second write
                 // to make it ready, as kubelet's first Running status is ready when no probe
                 // says otherwise).
@@ -922,13 +927,14 @@ impl Worker {
             self.new_run(c, started_at, now);
             let t = self.tracked.get_mut(&name).expect("tracked");
             if t.pump.is_none() {
-                t.pump = Some(LogPump::new(
+                let pump = Arc::new(Mutex::new(LogPump::new(
                     log.clone(),
                     RawOutput::new(sandbox.dir(), &name, run),
-                ));
+                )));
+                t.pump = Some(pump.clone());
                 self.ctx
                     .registry
-                    .log_started(self.namespace(), self.name(), &name, log);
+                    .log_started(self.namespace(), self.name(), &name, log, pump);
             }
         }
         self.pump_logs(&name, false);
@@ -1075,10 +1081,11 @@ impl Worker {
     }
 
     fn pump_logs(&mut self, name: &str, flush: bool) {
-        if let Some(pump) = self.tracked.get_mut(name).and_then(|t| t.pump.as_mut())
-            && let Err(e) = pump.pump(Timestamp::now(), flush)
-        {
-            tracing::debug!("log pump {}: {e}", pump.log().display());
+        if let Some(pump) = self.tracked.get(name).and_then(|t| t.pump.as_ref()) {
+            let mut pump = pump.lock().expect("log pump lock");
+            if let Err(e) = pump.pump(Timestamp::now(), flush) {
+                tracing::debug!("log pump {}: {e}", pump.log().display());
+            }
         }
     }
 
@@ -1089,7 +1096,7 @@ impl Worker {
             .tracked
             .get(name)
             .and_then(|t| t.pump.as_ref())
-            .map(|p| p.log().to_owned());
+            .map(|p| p.lock().expect("log pump lock").log().to_owned());
         if let Some(log) = log {
             self.ctx
                 .registry
