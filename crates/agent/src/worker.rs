@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -706,18 +707,10 @@ impl Worker {
                         cwd: c.working_dir.clone().map(Into::into),
                     },
                 );
-                let pump = Arc::new(Mutex::new(LogPump::new(log.clone(), raw)));
-                self.ctx.registry.log_started(
-                    self.namespace(),
-                    self.name(),
-                    &name,
-                    log,
-                    pump.clone(),
-                );
+                self.pump_into(&name, log, raw);
                 let t = self.tracked.get_mut(&name).expect("tracked");
                 t.start_error = None;
                 t.env = env;
-                t.pump = Some(pump);
                 // The status written now is the one the next syncs compute (no second write
                 // to make it ready, as kubelet's first Running status is ready when no probe
                 // says otherwise).
@@ -925,16 +918,8 @@ impl Worker {
             // A run the agent has not seen yet: adopted after a restart (or started by an
             // init too old to report when).
             self.new_run(c, started_at, now);
-            let t = self.tracked.get_mut(&name).expect("tracked");
-            if t.pump.is_none() {
-                let pump = Arc::new(Mutex::new(LogPump::new(
-                    log.clone(),
-                    RawOutput::new(sandbox.dir(), &name, run),
-                )));
-                t.pump = Some(pump.clone());
-                self.ctx
-                    .registry
-                    .log_started(self.namespace(), self.name(), &name, log, pump);
+            if self.tracked[&name].pump.is_none() {
+                self.pump_into(&name, log, RawOutput::new(sandbox.dir(), &name, run));
             }
         }
         self.pump_logs(&name, false);
@@ -1078,6 +1063,16 @@ impl Worker {
             }
             let _ = sandbox.signal_container(&name, Signal::SIGKILL).await;
         });
+    }
+
+    /// Pumps container `name`'s run output `raw` into `log` from now on, a pump the registry
+    /// shares (log reads catch it up).
+    fn pump_into(&mut self, name: &str, log: PathBuf, raw: RawOutput) {
+        let pump = Arc::new(Mutex::new(LogPump::new(log.clone(), raw)));
+        self.ctx
+            .registry
+            .log_started(self.namespace(), self.name(), name, log, pump.clone());
+        self.tracked.get_mut(name).expect("tracked").pump = Some(pump);
     }
 
     fn pump_logs(&mut self, name: &str, flush: bool) {
