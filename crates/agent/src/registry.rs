@@ -17,6 +17,15 @@ use crate::log_pump::LogPump;
 /// A container run's log pump, shared by its worker and log reads.
 pub(crate) type SharedPump = Arc<Mutex<LogPump>>;
 
+/// Moves `pump`'s new output into its log now (`flush`: the run has ended, see
+/// [`LogPump::pump`]); a failure is only logged, the next pump retries.
+pub(crate) fn pump_now(pump: &SharedPump, flush: bool) {
+    let mut pump = pump.lock().expect("log pump lock");
+    if let Err(e) = pump.pump(Timestamp::now(), flush) {
+        tracing::debug!("log pump {}: {e}", pump.log().display());
+    }
+}
+
 /// What an exec in a container starts with: the container's environment and working
 /// directory.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -111,12 +120,8 @@ impl Registry {
     /// Moves what the run writing `log` has output so far into it (nothing if it has ended:
     /// its last output is in the log then).
     pub(crate) fn catch_up(&self, log: &Path) {
-        let Some(pump) = self.with(|inner| inner.live_logs.get(log).cloned()) else {
-            return;
-        };
-        let mut pump = pump.lock().expect("log pump lock");
-        if let Err(e) = pump.pump(Timestamp::now(), false) {
-            tracing::debug!("log pump {}: {e}", log.display());
+        if let Some(pump) = self.with(|inner| inner.live_logs.get(log).cloned()) {
+            pump_now(&pump, false);
         }
     }
 

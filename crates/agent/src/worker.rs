@@ -37,7 +37,7 @@ use crate::logs::{container_log_path, pod_log_dir, prune_runs};
 use crate::node::FIELD_MANAGER;
 use crate::pod_status::{ContainerView, PodView, State, Terminated, pod_status};
 use crate::probe::{self, ProbeTracker};
-use crate::registry::{ExecEnv, SharedPump};
+use crate::registry::{ExecEnv, SharedPump, pump_now};
 
 /// How long `ErrImagePull` shows before it turns into `ImagePullBackOff`.
 const PULL_ERROR_SHOWN: Duration = Duration::from_secs(2);
@@ -1077,10 +1077,7 @@ impl Worker {
 
     fn pump_logs(&mut self, name: &str, flush: bool) {
         if let Some(pump) = self.tracked.get(name).and_then(|t| t.pump.as_ref()) {
-            let mut pump = pump.lock().expect("log pump lock");
-            if let Err(e) = pump.pump(Timestamp::now(), flush) {
-                tracing::debug!("log pump {}: {e}", pump.log().display());
-            }
+            pump_now(pump, flush);
         }
     }
 
