@@ -303,7 +303,6 @@ impl Worker {
                 return Err(e);
             }
         };
-        let net = ctx.net.finish_sandbox(pending, ip).await?;
         let spec = self.pod.spec.clone().unwrap_or_default();
         let (hostname, domain) = pod_hostname_and_domain(
             self.name(),
@@ -356,21 +355,30 @@ impl Worker {
             host_domain: domain.as_deref(),
             host_aliases: &aliases,
         });
-        let created = kubelite_podsandbox::create(
-            &SandboxSpec {
-                uid: self.uid.clone(),
-                netns_path: net.netns_path.clone(),
-                hostname,
-                resolv_conf: render_resolv_conf(&resolv),
-                hosts,
-                state_dir: ctx.sandbox_dir(),
-            },
-            &ctx.zygote,
-        )
-        .await;
-        let sandbox = match created {
-            Ok(sandbox) => Arc::new(sandbox),
-            Err(e) => {
+        let spec = SandboxSpec {
+            uid: self.uid.clone(),
+            netns_path: self.netns_path(),
+            hostname,
+            resolv_conf: render_resolv_conf(&resolv),
+            hosts,
+            state_dir: ctx.sandbox_dir(),
+        };
+        // The init needs only the namespace, so it starts while the links are configured (the
+        // netlink work of a burst is serial): containers start once both are done.
+        let (net, created) = tokio::join!(
+            ctx.net.finish_sandbox(pending, ip),
+            kubelite_podsandbox::create(&spec, &ctx.zygote)
+        );
+        let sandbox = match (net, created) {
+            (Ok(_), Ok(sandbox)) => Arc::new(sandbox),
+            // A failed finish removed the network, a failed create its init.
+            (Err(e), created) => {
+                if let Ok(sandbox) = created {
+                    let _ = sandbox.destroy().await;
+                }
+                return Err(e.into());
+            }
+            (Ok(_), Err(e)) => {
                 let _ = ctx.net.destroy_sandbox(&self.uid).await;
                 return Err(e.into());
             }
