@@ -275,10 +275,12 @@ impl Worker {
         }
     }
 
-    async fn ensure_sandbox(&mut self) -> Result<Arc<PodSandbox>> {
+    /// The pod's running sandbox, made now if there is none (then `true`: it has no containers
+    /// yet).
+    async fn ensure_sandbox(&mut self) -> Result<(Arc<PodSandbox>, bool)> {
         if let Some(sandbox) = &self.sandbox {
             if sandbox.is_running() {
-                return Ok(sandbox.clone());
+                return Ok((sandbox.clone(), false));
             }
             // The init died under us (killed from outside): start over with a fresh sandbox.
             self.sandbox = None;
@@ -386,7 +388,7 @@ impl Worker {
         self.ip = Some(ip.to_string());
         self.sandbox = Some(sandbox.clone());
         self.busy_until = Instant::now() + Duration::from_secs(10);
-        Ok(sandbox)
+        Ok((sandbox, true))
     }
 
     async fn services(&self) -> Vec<Service> {
@@ -410,10 +412,10 @@ impl Worker {
             }
             return self.write_status(views, false).await;
         }
-        let sandbox = match self.ensure_sandbox().await {
-            Ok(sandbox) => {
+        let (sandbox, fresh) = match self.ensure_sandbox().await {
+            Ok(made) => {
                 self.publish();
-                sandbox
+                made
             }
             Err(e) => {
                 self.event(
@@ -430,12 +432,16 @@ impl Worker {
                 return Err(e);
             }
         };
-        let statuses: BTreeMap<String, ContainerStatus> = sandbox
-            .container_status()
-            .await?
-            .into_iter()
-            .map(|s| (s.name.clone(), s))
-            .collect();
+        let statuses: BTreeMap<String, ContainerStatus> = if fresh {
+            BTreeMap::new()
+        } else {
+            sandbox
+                .container_status()
+                .await?
+                .into_iter()
+                .map(|s| (s.name.clone(), s))
+                .collect()
+        };
         let policy = self.restart_policy();
         let mut services: Option<Vec<Service>> = None;
         let mut all_done = true;
