@@ -258,9 +258,12 @@ impl Worker {
     }
 
     /// Re-adopts a sandbox that survived an agent restart, or notes a pod that already ended.
+    /// A sandbox whose network was not finished (the agent died while making it, with the init
+    /// already forked) is not adopted: the first sync makes it again.
     async fn adopt(&mut self) {
         if self.netns_path().exists()
             && let Some(ip) = self.ctx.ips.get(&self.uid)
+            && let Ok(true) = self.ctx.net.sandbox_finished(&self.uid).await
             && let Ok(sandbox) = PodSandbox::connect(&self.ctx.sandbox_dir(), &self.uid).await
         {
             tracing::info!(pod = %self.key(), "re-adopted sandbox");

@@ -1,6 +1,7 @@
 //! Pods outlive the agent: after `kill -9` of kubelite the lab Pods keep running, and the next
 //! start re-adopts them (same Pods, same IPs, still answering); a clean stop then stops every
-//! Pod and leaves no pod network namespace, veth or process behind.
+//! Pod and leaves no pod network namespace, veth or process behind. A sandbox the crash left
+//! half-made is made again.
 
 mod support;
 
@@ -80,4 +81,39 @@ fn pods_survive_a_crash_and_a_clean_stop_cleans_up() {
     assert!(!links.contains("veth"), "{links}");
     let procs = c.exec("ps", &["-e", "-o", "comm="], &[]).stdout;
     assert!(!procs.contains("kubelite"), "{procs}");
+}
+
+/// The agent forks a Pod's init while the Pod's links are still being made; if it dies in
+/// between, the next start must not adopt the half-made sandbox (its host veth, brought up last,
+/// is down) but make it again, so the Pod answers.
+#[test]
+fn a_sandbox_left_unfinished_by_a_crash_is_made_again() {
+    let mut c = Cluster::start();
+    c.kubectl(&["apply", "-f", "labs/services/specs/pods"]).ok();
+    running_ips(&c);
+
+    c.stop_server(true);
+    let ports = c.exec("ip", &["-o", "link", "show", "master", "kl0"], &[]);
+    let veths: Vec<String> = ports
+        .stdout
+        .lines()
+        .filter_map(|l| l.split(": ").nth(1))
+        .map(|name| name.split('@').next().unwrap_or(name).to_string())
+        .collect();
+    assert_eq!(veths.len(), 2, "{ports:?}");
+    for veth in &veths {
+        assert_eq!(c.exec("ip", &["link", "set", veth, "down"], &[]).code, 0);
+    }
+
+    c.start_server(&[]);
+    // The address stays the Pod's (IPAM keeps it by UID) while its sandbox is made again.
+    let (_, whoami) = running_ips(&c);
+    eventually(20, || {
+        let out = c.exec(
+            "curl",
+            &["-s", "--max-time", "2", &format!("http://{whoami}")],
+            &[],
+        );
+        out.stdout.contains("Hostname: whoami").then_some(())
+    });
 }

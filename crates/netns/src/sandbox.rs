@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rtnetlink::packet_route::link::{
     AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoBridgePort, InfoData, InfoKind, InfoPortData,
-    InfoPortKind, InfoVeth, LinkAttribute,
+    InfoPortKind, InfoVeth, LinkAttribute, LinkFlags,
 };
 use rtnetlink::{LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 
@@ -111,6 +111,15 @@ impl NodeNetwork {
                 Err(e)
             }
         }
+    }
+
+    /// Whether pod `uid`'s sandbox was finished: its host veth is up, the last step of
+    /// [`NodeNetwork::finish_sandbox`]. A pod's processes may run in a namespace whose links
+    /// are still being made, so a restarted agent asks this before it adopts them.
+    pub async fn sandbox_finished(&self, uid: &str) -> Result<bool> {
+        validate_uid(uid)?;
+        let link = self.host.link_by_name(&host_veth_name(uid)).await?;
+        Ok(link.is_some_and(|l| l.header.flags.contains(LinkFlags::Up)))
     }
 
     /// Removes pod `uid`'s veth pair and namespace. Whatever is already gone is skipped, so this

@@ -299,6 +299,7 @@ fn half_created_sandboxes_are_torn_down_and_collected() {
             assert_eq!(addr, "");
             let link = in_netns(&half_ns, &["ip", "-o", "link", "show", "dev", "eth0"]);
             assert!(link.contains("state DOWN"), "{link}");
+            assert!(!node.sandbox_finished("half").await.unwrap());
             assert!(matches!(
                 node.finish_sandbox(pending, ip(1)).await,
                 Err(Error::AddressOutOfRange { .. })
@@ -308,6 +309,7 @@ fn half_created_sandboxes_are_torn_down_and_collected() {
             let pending = node.prepare_sandbox("half").await.unwrap();
             let half = node.finish_sandbox(pending, ip(9)).await.unwrap();
             assert_configured(&half);
+            assert!(node.sandbox_finished("half").await.unwrap());
             node.destroy_sandbox("half").await.unwrap();
 
             let keep = node.create_sandbox("keep", ip(2)).await.unwrap();
