@@ -400,10 +400,10 @@ impl Objects {
         strategy::keep_system_metadata(old, &mut new);
         strategy::prepare_for_update(r.kind, subresource, old, &mut new);
         defaults::apply_defaults(r.kind, &mut new);
-        let errors = if subresource == Some("binding") {
-            Vec::new()
-        } else {
-            validation::validate_update(r.kind, old, &new)
+        let errors = match subresource {
+            Some("binding") => Vec::new(),
+            Some("status") => validation::validate_status_update(r.kind, old, &new),
+            _ => validation::validate_update(r.kind, old, &new),
         };
         if !errors.is_empty() {
             return Err(Self::invalid(r, &name, &errors));

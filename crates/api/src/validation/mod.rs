@@ -41,6 +41,15 @@ pub fn validate_create(kind: &str, obj: &Value) -> Vec<FieldError> {
     }
 }
 
+/// Errors for a write of the `status` subresource replacing `old` with `new` (both defaulted; the
+/// status strategy has already put back everything else the status may not change).
+pub fn validate_status_update(kind: &str, old: &Value, new: &Value) -> Vec<FieldError> {
+    match kind {
+        "Pod" => pod::validate_pod_status_update(new, old),
+        _ => validate_update(kind, old, new),
+    }
+}
+
 /// Errors for replacing `old` with `new` (both defaulted); empty means valid.
 pub fn validate_update(kind: &str, old: &Value, new: &Value) -> Vec<FieldError> {
     match kind {

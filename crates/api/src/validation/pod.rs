@@ -553,6 +553,13 @@ fn validate_pod_metadata_and_spec(pod: &Value) -> Vec<FieldError> {
     errs
 }
 
+/// `ValidatePodStatusUpdate`'s metadata part (`ValidateObjectMetaUpdate`: immutable fields,
+/// labels, annotations, owner references). A status write carries the stored spec (the status
+/// strategy puts it back), so the spec is not validated again, as upstream does not.
+pub fn validate_pod_status_update(new: &Value, old: &Value) -> Vec<FieldError> {
+    validate_object_meta_update(new, old)
+}
+
 /// `ValidatePodCreate`.
 pub fn validate_pod_create(pod: &Value) -> Vec<FieldError> {
     let mut errs = validate_pod_metadata_and_spec(pod);
@@ -855,6 +862,30 @@ mod tests {
             let p = pod(spec.clone());
             assert_eq!(msgs(validate_pod_create(&p)), want, "{spec}");
         }
+    }
+
+    #[test]
+    fn status_updates_validate_metadata_not_the_spec() {
+        let old = pod(json!({"containers": [{"name": "c", "image": "nginx:1"}]}));
+        let mut new = old.clone();
+        new["status"] = json!({"phase": "Running"});
+        new["spec"]["tolerations"] = json!([{"key": "Bad Key", "operator": "Exists"}]);
+        assert!(validate_pod_update(&new, &old).len() > 1);
+        assert!(validate_pod_status_update(&new, &old).is_empty());
+
+        new["metadata"]["labels"] = json!({"a": "-bad-"});
+        assert_eq!(
+            msgs(validate_pod_status_update(&new, &old)),
+            vec![
+                "metadata.labels: Invalid value: \"-bad-\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+            ]
+        );
+        let mut renamed = old.clone();
+        renamed["metadata"]["uid"] = json!("another");
+        assert_eq!(
+            msgs(validate_pod_status_update(&renamed, &old)),
+            vec!["metadata.uid: Invalid value: \"another\": field is immutable"]
+        );
     }
 
     #[test]
