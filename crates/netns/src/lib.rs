@@ -24,6 +24,7 @@ mod names;
 mod netlink;
 mod netns;
 mod node;
+mod ns_threads;
 mod pod_range;
 mod resolv;
 mod sandbox;

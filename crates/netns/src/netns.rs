@@ -1,6 +1,5 @@
 //! Named network namespaces: a bind mount of a namespace at a path, created and entered only on a
-//! dedicated short-lived `std::thread` (never by `fork`, never on a tokio worker, whose namespace
-//! must stay the node's).
+//! namespace thread ([`crate::ns_threads`]).
 
 use std::fs;
 use std::io;
@@ -13,27 +12,13 @@ use nix::sched::CloneFlags;
 
 use crate::error::{Error, Result};
 use crate::netlink::{ConnectionParts, Netlink};
-
-/// Runs `work` on a fresh thread (which may change its own namespaces) and awaits its result.
-async fn on_namespace_thread<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("kubelite-netns".into())
-        .spawn(move || {
-            let _ = tx.send(work());
-        })
-        .map_err(|e| Error::NetnsThread(e.to_string()))?;
-    rx.await
-        .map_err(|_| Error::NetnsThread("exited without a result".into()))?
-}
+use crate::ns_threads;
 
 /// Creates a new network namespace bind-mounted at `path` (which must not exist) and returns a
 /// netlink session inside it. On failure nothing is left at `path`.
 pub(crate) async fn create(path: &Path) -> Result<Netlink> {
     let path = path.to_owned();
-    let parts = on_namespace_thread(move || {
+    let parts = ns_threads::run(move || {
         fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -71,7 +56,7 @@ pub(crate) async fn create(path: &Path) -> Result<Netlink> {
 /// is not a network namespace (a half-created sandbox).
 pub(crate) async fn open(path: &Path) -> Result<Option<Netlink>> {
     let path = path.to_owned();
-    let parts: Option<ConnectionParts> = on_namespace_thread(move || {
+    let parts: Option<ConnectionParts> = ns_threads::run(move || {
         let file = match fs::File::open(&path) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),

@@ -391,6 +391,20 @@ fn restarted_agent_readopts_sandboxes() {
 
 const MANY: usize = 20;
 
+/// Every thread of this process is in the node's network namespace: the threads that made the
+/// sandboxes (and entered them) went back.
+fn assert_every_thread_in_node_namespace() {
+    let node = std::fs::read_link("/proc/self/ns/net").unwrap();
+    for task in std::fs::read_dir("/proc/self/task").unwrap() {
+        let task = task.unwrap().path();
+        let Ok(ns) = std::fs::read_link(task.join("ns/net")) else {
+            continue; // the thread has exited
+        };
+        let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+        assert_eq!(ns, node, "thread {} ({})", task.display(), name.trim());
+    }
+}
+
 #[test]
 fn twenty_sandboxes() {
     let uids: Vec<String> = (0..MANY).map(|i| format!("pod-{i:02}")).collect();
@@ -406,6 +420,7 @@ fn twenty_sandboxes() {
             made.push(node.create_sandbox(uid, ip).await.unwrap());
         }
         let create = started.elapsed();
+        assert_every_thread_in_node_namespace();
         let listed = node.list_sandboxes().await.unwrap();
         assert_eq!(listed.len(), MANY);
         assert!(
