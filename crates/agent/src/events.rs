@@ -8,8 +8,8 @@
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
 use k8s_openapi::jiff::Timestamp;
+use kube::Client;
 use kube::api::PostParams;
-use kube::{Api, Client};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -84,10 +84,19 @@ async fn write_all(client: Client, mut rx: mpsc::UnboundedReceiver<Event>) {
     let mut bucket = TokenBucket::new(EVENT_QPS, EVENT_BURST, Instant::now());
     while let Some(event) = rx.recv().await {
         tokio::time::sleep(bucket.take(Instant::now())).await;
-        let namespace = event.metadata.namespace.clone().unwrap_or_default();
-        let api: Api<Event> = Api::namespaced(client.clone(), &namespace);
-        if let Err(e) = api.create(&PostParams::default(), &event).await {
+        if let Err(e) = create(&client, &event).await {
             tracing::debug!("event: {e}");
         }
     }
+}
+
+/// Creates `event`; the answer (the stored Event) is not decoded: nothing reads it.
+async fn create(client: &Client, event: &Event) -> kube::Result<()> {
+    let namespace = event.metadata.namespace.as_deref().unwrap_or_default();
+    let body = serde_json::to_vec(event).map_err(kube::Error::SerdeError)?;
+    let request =
+        kube::core::Request::new(<Event as kube::Resource>::url_path(&(), Some(namespace)))
+            .create(&PostParams::default(), body)
+            .map_err(kube::Error::BuildRequest)?;
+    client.request_text(request).await.map(drop)
 }
