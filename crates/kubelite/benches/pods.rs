@@ -114,6 +114,16 @@ fn cpu_busy_ticks() -> u64 {
     fields.iter().take(7).sum::<u64>() - fields[3] - fields[4]
 }
 
+/// The machine's context switches so far (`/proc/stat`'s `ctxt`): a count of work (thread
+/// hand-offs, each a wakeup) that depends far less on the host's speed than CPU time does.
+fn context_switches() -> u64 {
+    let stat = std::fs::read_to_string("/proc/stat").expect("/proc/stat");
+    stat.lines()
+        .find_map(|l| l.strip_prefix("ctxt "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("ctxt line")
+}
+
 fn pod(i: usize) -> Pod {
     serde_json::from_value(serde_json::json!({
         "apiVersion": "v1", "kind": "Pod",
@@ -176,6 +186,7 @@ async fn wait_node_ready(client: &Client) {
 struct Burst {
     times: Vec<Duration>,
     busy: u64,
+    switches: u64,
     up_ms: f64,
     others_ms: f64,
     memory_before: (u64, u64),
@@ -251,6 +262,7 @@ async fn create_and_time(client: Client, proc_dir: &Path) -> Burst {
         }
     });
     let busy_before = cpu_busy_ticks();
+    let switches_before = context_switches();
     let (up_before, others_before) = cluster_cpu_ms(proc_dir);
     let started: Vec<(String, Instant)> = futures::future::join_all(creates).await;
     let running = tokio::time::timeout(Duration::from_secs(120), watcher)
@@ -258,6 +270,7 @@ async fn create_and_time(client: Client, proc_dir: &Path) -> Burst {
         .expect("Pods did not all run within 120 s")
         .expect("watcher");
     let busy = cpu_busy_ticks() - busy_before;
+    let switches = context_switches() - switches_before;
     let (up, others) = cluster_cpu_ms(proc_dir);
     let times = started
         .into_iter()
@@ -266,6 +279,7 @@ async fn create_and_time(client: Client, proc_dir: &Path) -> Burst {
     Burst {
         times,
         busy,
+        switches,
         up_ms: up - up_before,
         others_ms: others - others_before,
         memory_before,
@@ -317,6 +331,11 @@ fn main() {
         "of which per Pod: kubelite up {:.1} ms, the Pods' processes {:.1} ms",
         burst.up_ms / PODS as f64,
         burst.others_ms / PODS as f64
+    );
+    println!(
+        "context switches from the first create to the last Running (whole machine): {}, {} per Pod",
+        burst.switches,
+        burst.switches / PODS as u64
     );
     let per_pod = |b: u64, a: u64| a.saturating_sub(b) as f64 / PODS as f64 / 1024.0;
     println!(
