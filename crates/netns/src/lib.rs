@@ -12,7 +12,8 @@
 //!   byte for byte as kubelet and containerd write them (pure functions).
 //!
 //! Everything kernel-facing is async (tokio) and must be driven from threads in the node's
-//! network namespace; namespace switches happen only on private short-lived threads.
+//! network namespace; namespace switches happen only on the crate's own namespace threads,
+//! which return to the node's namespace after each job.
 //! IPv4 only.
 
 mod adopt;
