@@ -6,14 +6,13 @@ use std::time::Duration;
 
 use base64::Engine;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, header};
-use hyper::body::Incoming;
 use jiff::Timestamp;
 use kubelite_api::resources::ResourceInfo;
 use serde_json::{Value, json};
 
 use crate::ApiServer;
 use crate::decode::{self, BodyFormat, FieldValidation};
-use crate::http::{Body, Query, bytes_response, json_response, read_body};
+use crate::http::{Body, Query, RequestBody, bytes_response, json_response, read_body};
 use crate::meta;
 use crate::negotiate::{self, Output};
 use crate::objects::{DeleteOptions, Deleted, WriteOptions, decode};
@@ -332,7 +331,7 @@ fn check_name(obj: &Value, url_name: &str) -> Result<(), ApiError> {
 /// Entry point for every resource URL.
 pub async fn handle(
     server: Arc<ApiServer>,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
     path: ResourcePath,
 ) -> Result<Response<Body>, ApiError> {
     let (parts, body) = req.into_parts();
@@ -345,7 +344,7 @@ pub async fn handle(
 }
 
 /// Takes the request body out of its slot; a body is read once.
-async fn take_body(slot: &mut Option<Incoming>) -> Result<bytes::Bytes, ApiError> {
+async fn take_body(slot: &mut Option<RequestBody>) -> Result<bytes::Bytes, ApiError> {
     match slot.take() {
         Some(b) => read_body(b).await,
         None => Ok(bytes::Bytes::new()),
@@ -355,7 +354,7 @@ async fn take_body(slot: &mut Option<Incoming>) -> Result<bytes::Bytes, ApiError
 async fn verb(
     server: Arc<ApiServer>,
     req: Request<()>,
-    body: &mut Option<Incoming>,
+    body: &mut Option<RequestBody>,
     path: ResourcePath,
 ) -> Result<Response<Body>, ApiError> {
     let r = path.resource;

@@ -5,14 +5,21 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited, combinators::BoxBody};
-use hyper::body::Incoming;
+use http_body_util::combinators::{BoxBody, UnsyncBoxBody};
+use http_body_util::{BodyExt, Full, Limited};
 use serde_json::Value;
 
 use crate::status::ApiError;
 
 /// Every response body: a full buffer or a stream (watch, logs).
 pub type Body = BoxBody<Bytes, std::io::Error>;
+
+/// Every request body, whichever transport brought it (a connection, or the in-process client);
+/// a transport's error is kept as the source of an `io::Error`.
+pub type RequestBody = UnsyncBoxBody<Bytes, std::io::Error>;
+
+/// A transport's error, boxed.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// kube-apiserver's limit for a request body.
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
@@ -45,7 +52,7 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
 }
 
 /// Reads the whole body, refusing more than [`MAX_BODY`] bytes with 413.
-pub async fn read_body(body: Incoming) -> Result<Bytes, ApiError> {
+pub async fn read_body(body: RequestBody) -> Result<Bytes, ApiError> {
     match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::too_large()),
@@ -57,7 +64,7 @@ pub async fn read_body(body: Incoming) -> Result<Bytes, ApiError> {
 
 /// Reads and drops a body nobody will look at, so an early answer (401) ends the stream
 /// cleanly for HTTP/2 clients.
-pub async fn drain(body: Incoming) {
+pub async fn drain(body: RequestBody) {
     let _ = Limited::new(body, MAX_BODY).collect().await;
 }
 

@@ -1,7 +1,8 @@
 //! kubelite's Kubernetes API server: the REST API kubectl, kube-rs and client-go speak, over
 //! HTTPS with bearer-token auth, backed by a [`kubelite_store::Store`].
 //!
-//! Requests flow `server` (TLS, HTTP/1.1 and HTTP/2) → [`ApiServer::handle`] (auth, routing) →
+//! Requests flow `server` (TLS, HTTP/1.1 and HTTP/2), or [`InProcess`] for the components in the
+//! same process, → [`ApiServer::handle`] (auth, routing) →
 //! `handlers`/`patch`/`watch` (verbs and representations) → `objects` (API semantics over the
 //! store). Every error leaves as a `Status` (`status`).
 
@@ -12,6 +13,7 @@ mod decode;
 mod discovery;
 mod handlers;
 mod http;
+mod in_process;
 mod lifecycle;
 mod meta;
 mod negotiate;
@@ -34,19 +36,20 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use ::http::{Request, Response, header};
-use hyper::body::Incoming;
+use http_body_util::BodyExt as _;
 use ipnet::Ipv4Net;
 use kubelite_store::Store;
 use tokio_util::sync::CancellationToken;
 
 use crate::alloc::{IpAllocator, PortAllocator};
-use crate::http::{Body, bytes_response, error_response, json_response};
+use crate::http::{Body, BoxError, RequestBody, bytes_response, error_response, json_response};
 use crate::objects::Objects;
 use crate::route::Route;
 use crate::service_alloc::ServiceAllocator;
 use crate::status::ApiError;
 
-pub use server::{serve, serve_unix};
+pub use in_process::InProcess;
+pub use server::serve;
 
 /// How the API server is set up.
 #[derive(Debug, Clone)]
@@ -111,7 +114,7 @@ impl ApiServer {
         tokio::spawn(lifecycle::run(self.clone(), stop));
     }
 
-    fn authenticated(&self, req: &Request<Incoming>) -> bool {
+    fn authenticated(&self, req: &Request<RequestBody>) -> bool {
         let Some(value) = req
             .headers()
             .get(header::AUTHORIZATION)
@@ -131,7 +134,19 @@ impl ApiServer {
     }
 
     /// Answers one request.
-    pub async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
+    pub async fn handle<B>(self: Arc<Self>, req: Request<B>) -> Response<Body>
+    where
+        B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.handle_boxed(req.map(|body| {
+            body.map_err(|e| std::io::Error::other(e.into()))
+                .boxed_unsync()
+        }))
+        .await
+    }
+
+    async fn handle_boxed(self: Arc<Self>, req: Request<RequestBody>) -> Response<Body> {
         let route = route::route(req.uri().path());
         let public = matches!(route, Route::Version | Route::Health(_));
         if !public && !self.authenticated(&req) {
@@ -150,7 +165,7 @@ impl ApiServer {
     }
 
     /// Answers an authenticated request.
-    async fn answer(self: Arc<Self>, req: Request<Incoming>, route: Route) -> Response<Body> {
+    async fn answer(self: Arc<Self>, req: Request<RequestBody>, route: Route) -> Response<Body> {
         let method = req.method().clone();
         let uri = req.uri().clone();
         let result = self.dispatch(req, route).await;
@@ -168,7 +183,7 @@ impl ApiServer {
 
     async fn dispatch(
         self: Arc<Self>,
-        req: Request<Incoming>,
+        req: Request<RequestBody>,
         route: Route,
     ) -> Result<Response<Body>, ApiError> {
         let accept = req

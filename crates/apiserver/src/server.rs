@@ -1,6 +1,6 @@
-//! The listeners: TLS (rustls, ALPN h2 and http/1.1) on TCP, and plain HTTP on a Unix socket for
-//! the components running in the same process; HTTP with upgrades, one task per connection,
-//! until shutdown. Both authenticate every request the same way (bearer token).
+//! The listener: TLS (rustls, ALPN h2 and http/1.1) on TCP; HTTP with upgrades, one task per
+//! connection, until shutdown. The components in the same process use [`crate::InProcess`]
+//! instead; both authenticate every request the same way (bearer token).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
@@ -51,32 +51,6 @@ pub async fn serve(
                 };
             serve_connection(server, tls, stop, &peer.to_string()).await;
         });
-    }
-}
-
-/// Serves plain HTTP on the Unix socket `listener` until `stop` is cancelled: the transport of
-/// the controllers, agent, proxy and DNS that `kubelite up` runs in its own process (no TLS
-/// handshake per connection; kube-rs speaks HTTP/1.1 only, so concurrent requests open
-/// connections). The socket file's permissions guard it; requests still need the token.
-pub async fn serve_unix(server: Arc<ApiServer>, listener: UnixListener, stop: CancellationToken) {
-    loop {
-        let stream = tokio::select! {
-            _ = stop.cancelled() => return,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    tracing::warn!("accept on the local socket: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        tokio::spawn(serve_connection(
-            server.clone(),
-            stream,
-            stop.clone(),
-            "local socket",
-        ));
     }
 }
 

@@ -7,7 +7,6 @@ mod health;
 mod images;
 mod instance;
 mod kubeconfig;
-mod local_client;
 mod node_ip;
 mod open_files;
 mod progress;

@@ -3,7 +3,6 @@
 
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -11,7 +10,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use ipnet::Ipv4Net;
 use kubelite_apiserver::{ApiServer, Config, pki::Pki};
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -186,29 +185,11 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     if args.merge_kubeconfig {
         crate::kubeconfig::merge_into_home(&kubeconfig_path)?;
     }
-    // The components below reach the API server on its Unix socket (owner-only), not over TLS.
-    let socket = args.data_dir.join(crate::local_client::SOCKET);
-    let _ = fs::remove_file(&socket);
-    let (client, serving_local) = match UnixListener::bind(&socket) {
-        Ok(local) => {
-            fs::set_permissions(&socket, fs::Permissions::from_mode(0o600))?;
-            let serving = tokio::spawn(kubelite_apiserver::serve_unix(
-                server.clone(),
-                local,
-                stop.clone(),
-            ));
-            let client = crate::local_client::client(&socket, &pki.admin_token)?;
-            (client, Some(serving))
-        }
-        // A Unix socket path is limited to 107 bytes: with a longer data dir, TLS it is.
-        Err(e) => {
-            tracing::warn!(
-                "cannot listen on {}: {e}; the components use {url} instead",
-                socket.display()
-            );
-            (admin_client(&kubeconfig_path).await?, None)
-        }
-    };
+    // The components below are API clients of the server in this process (`InProcess`).
+    let client = kube::Client::new(
+        kubelite_apiserver::InProcess::new(server.clone(), &pki.admin_token)?,
+        "default",
+    );
     // The agent stops first (it stops the Pods through the API), then the control plane.
     let agent_stop = CancellationToken::new();
     let node_name = args
@@ -321,10 +302,6 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         Ok(Ok(())) => {}
     }
     let _ = serving.await;
-    if let Some(serving_local) = serving_local {
-        let _ = serving_local.await;
-        let _ = fs::remove_file(&socket);
-    }
     drop(instance);
     println!("kubelite stopped");
     Ok(())
