@@ -192,21 +192,25 @@ impl NodeNetwork {
                 vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::None)],
             )]))
             .build();
-        handle
-            .link()
-            .set_port(hairpin)
-            .execute()
-            .await
-            .map_err(|e| Error::netlink("set hairpin mode", e))?;
-        handle
-            .link()
-            .set(LinkUnspec::new_with_name(host_veth).up().build())
-            .execute()
-            .await
-            .map_err(|e| Error::netlink("set host veth up", e))
+        // Sent together, taken in order (see `configure_pod_side`).
+        let (hairpin, up) = futures::join!(
+            handle.link().set_port(hairpin).execute(),
+            handle
+                .link()
+                .set(LinkUnspec::new_with_name(host_veth).up().build())
+                .execute(),
+        );
+        hairpin.map_err(|e| Error::netlink("set hairpin mode", e))?;
+        up.map_err(|e| Error::netlink("set host veth up", e))
     }
 }
 
+/// Brings `lo` up, gives `eth0` its address, brings it up and adds the default route via the
+/// gateway. The four requests are sent together and answered together: the kernel takes a
+/// netlink socket's requests one by one in the order sent (each within its `sendmsg`), so each
+/// still sees the ones before it done (the route needs `eth0` up with its address), and the
+/// netlink thread and the caller hand off once instead of four times. A request after a failed
+/// one may fail too; the first failure is the one reported (the caller removes the sandbox).
 async fn configure_pod_side(
     pod: &Netlink,
     ip: Ipv4Addr,
@@ -214,34 +218,29 @@ async fn configure_pod_side(
     gateway: Ipv4Addr,
 ) -> Result<()> {
     let handle = pod.handle();
-    handle
-        .link()
-        .set(LinkUnspec::new_with_name("lo").up().build())
-        .execute()
-        .await
-        .map_err(|e| Error::netlink("set lo up", e))?;
     // `eth0` got its index at creation (`add_veth`).
     let eth0 = POD_INTERFACE_INDEX;
-    handle
-        .address()
-        .add(eth0, IpAddr::V4(ip), prefix_len)
-        .execute()
-        .await
-        .map_err(|e| Error::netlink("add pod address", e))?;
-    handle
-        .link()
-        .set(LinkUnspec::new_with_index(eth0).up().build())
-        .execute()
-        .await
-        .map_err(|e| Error::netlink("set eth0 up", e))?;
     let default_route = RouteMessageBuilder::<Ipv4Addr>::new()
         .gateway(gateway)
         .output_interface(eth0)
         .build();
-    handle
-        .route()
-        .add(default_route)
-        .execute()
-        .await
-        .map_err(|e| Error::netlink("add default route", e))
+    let (lo_up, address, eth0_up, route) = futures::join!(
+        handle
+            .link()
+            .set(LinkUnspec::new_with_name("lo").up().build())
+            .execute(),
+        handle
+            .address()
+            .add(eth0, IpAddr::V4(ip), prefix_len)
+            .execute(),
+        handle
+            .link()
+            .set(LinkUnspec::new_with_index(eth0).up().build())
+            .execute(),
+        handle.route().add(default_route).execute(),
+    );
+    lo_up.map_err(|e| Error::netlink("set lo up", e))?;
+    address.map_err(|e| Error::netlink("add pod address", e))?;
+    eth0_up.map_err(|e| Error::netlink("set eth0 up", e))?;
+    route.map_err(|e| Error::netlink("add default route", e))
 }
