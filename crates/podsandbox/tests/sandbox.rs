@@ -192,7 +192,9 @@ fn run_all(args: &[OsString]) {
 /// namespace is bind-mounted in a shared tmpfs, as the agent's netns directory is, which the
 /// zygote is told to leave out of the pods' mounts.
 struct Fixture {
-    _tmp: tempfile::TempDir,
+    /// The temporary directory holding the others, if this fixture made it (the agent child of
+    /// `readopt_after_agent_kill`, killed without cleanup, uses its parent's).
+    _tmp: Option<tempfile::TempDir>,
     state_dir: PathBuf,
     netns: PathBuf,
     zygote: Zygote,
@@ -255,7 +257,7 @@ impl Fixture {
         .join()
         .unwrap();
         Fixture {
-            _tmp: tmp,
+            _tmp: Some(tmp),
             state_dir,
             zygote: zygote(&netns_dir),
             netns,
@@ -654,9 +656,8 @@ async fn exec_tty(f: &Fixture) {
 fn agent_child(state_dir: &Path, netns: &Path) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let tmp = tempfile::tempdir().unwrap();
         let f = Fixture {
-            _tmp: tmp,
+            _tmp: None,
             state_dir: state_dir.into(),
             netns: netns.into(),
             zygote: zygote(netns.parent().unwrap()),
