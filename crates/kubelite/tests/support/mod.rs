@@ -12,9 +12,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The kubelite binary under test.
+/// The kubelite binary under test: the one cargo built, or the one `KUBELITE_BENCH_BINARY` names
+/// (`scripts/bench-side-by-side` runs two builds at once with the same bench).
 pub fn kubelite_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_kubelite")
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("KUBELITE_BENCH_BINARY")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_kubelite").to_owned())
+    })
 }
 
 /// The lab folder (`labs/services/...`), as a learner has it.
