@@ -28,6 +28,7 @@ mod node;
 mod ns_threads;
 mod pod_range;
 mod resolv;
+mod rtnl_priority;
 mod sandbox;
 mod sysctl;
 

@@ -34,7 +34,7 @@ pub(crate) type ConnectionParts = (
 );
 
 /// The runtime of the netlink IO thread, started on first use.
-fn io_runtime() -> Result<&'static tokio::runtime::Handle> {
+pub(crate) fn io_runtime() -> Result<&'static tokio::runtime::Handle> {
     static IO: OnceLock<std::result::Result<tokio::runtime::Handle, String>> = OnceLock::new();
     IO.get_or_init(|| {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -44,7 +44,10 @@ fn io_runtime() -> Result<&'static tokio::runtime::Handle> {
         let handle = runtime.handle().clone();
         std::thread::Builder::new()
             .name("kubelite-netlink".into())
-            .spawn(move || runtime.block_on(std::future::pending::<()>()))
+            .spawn(move || {
+                crate::rtnl_priority::raise();
+                runtime.block_on(std::future::pending::<()>())
+            })
             .map_err(|e| format!("netlink thread: {e}"))?;
         Ok(handle)
     })

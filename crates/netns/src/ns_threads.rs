@@ -60,6 +60,7 @@ fn pool() -> &'static Sender<Job> {
 
 /// Runs jobs until the queue closes or the thread cannot return to its own namespace.
 fn serve(jobs: &Mutex<Receiver<Job>>) {
+    crate::rtnl_priority::raise();
     let Ok(home) = File::open("/proc/thread-self/ns/net") else {
         return;
     };
