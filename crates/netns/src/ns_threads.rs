@@ -32,7 +32,10 @@ pub(crate) async fn run<T: Send + 'static>(
         // Every pool thread retired: a thread for this job alone, which then exits.
         std::thread::Builder::new()
             .name(NAME.into())
-            .spawn(returned.0)
+            .spawn(move || {
+                crate::rtnl_priority::raise();
+                (returned.0)()
+            })
             .map_err(|e| Error::NetnsThread(e.to_string()))?;
     }
     rx.await
