@@ -18,9 +18,6 @@ pub type Body = BoxBody<Bytes, std::io::Error>;
 /// a transport's error is kept as the source of an `io::Error`.
 pub type RequestBody = UnsyncBoxBody<Bytes, std::io::Error>;
 
-/// A transport's error, boxed.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
 /// kube-apiserver's limit for a request body.
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
 

@@ -19,7 +19,7 @@ use ::http::{HeaderValue, Request, Response};
 use futures::FutureExt as _;
 
 use crate::ApiServer;
-use crate::http::{Body, BoxError, error_response};
+use crate::http::{Body, error_response};
 use crate::status::ApiError;
 
 /// Requests to `server` from the same process, authenticated by the admin token.
@@ -44,7 +44,7 @@ impl InProcess {
 impl<B> tower::Service<Request<B>> for InProcess
 where
     B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
+    B::Error: Into<tower::BoxError>,
 {
     type Response = Response<Body>;
     type Error = Infallible;

@@ -42,7 +42,7 @@ use kubelite_store::Store;
 use tokio_util::sync::CancellationToken;
 
 use crate::alloc::{IpAllocator, PortAllocator};
-use crate::http::{Body, BoxError, RequestBody, bytes_response, error_response, json_response};
+use crate::http::{Body, RequestBody, bytes_response, error_response, json_response};
 use crate::objects::Objects;
 use crate::route::Route;
 use crate::service_alloc::ServiceAllocator;
@@ -137,7 +137,7 @@ impl ApiServer {
     pub async fn handle<B>(self: Arc<Self>, req: Request<B>) -> Response<Body>
     where
         B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
+        B::Error: Into<tower::BoxError>,
     {
         self.handle_boxed(req.map(|body| {
             body.map_err(|e| std::io::Error::other(e.into()))
